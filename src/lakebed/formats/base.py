@@ -36,6 +36,9 @@ class Format(ABC):
     name: ClassVar[str]  # "csv", "jsonl", ...
     extensions: ClassVar[tuple[str, ...]]  # (".csv",)
     content_type: ClassVar[str]
+    #: True when ``write`` takes ``compression=`` (the format compresses inside the file, like
+    #: Parquet); otherwise the helpers in :mod:`lakebed.formats` compress the whole file.
+    internal_compression: ClassVar[bool] = False
 
     @abstractmethod
     def sniff(self, head: bytes) -> float:
@@ -63,3 +66,13 @@ class Format(ABC):
         **options: Any,
     ) -> int:
         """Write the batches; returns the number of rows written."""
+
+
+class SchemaReader(ABC):
+    """Optional ability: tell a file's schema from its header or footer without reading rows."""
+
+    @abstractmethod
+    def read_schema(
+        self, source: IO[bytes], *, name: str = "<stream>", **options: Any
+    ) -> pa.Schema:
+        """The Arrow schema of the (already decompressed) stream."""

@@ -60,7 +60,11 @@ class ObjectStore(ABC):
 
     @abstractmethod
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
-        """Every object whose key starts with ``prefix``, recursively, sorted by key."""
+        """Every object whose key starts with ``prefix``, recursively, sorted by key.
+
+        Listings carry key, size and modified time; ``content_type`` and ``checksum`` are None
+        here (most stores do not list them): call :meth:`head` for those.
+        """
 
     @abstractmethod
     def delete(self, key: str) -> None:

@@ -1,0 +1,109 @@
+"""Applying the crawl's decisions as external tables (files registered in place)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lakebed.crawl.reconcile import Retirement, TableWork
+from lakebed.crawl.report import TableResult
+from lakebed.crawl.schema_merge import policy_outcome
+from lakebed.storage.base import ObjectStore
+
+if TYPE_CHECKING:
+    from lakebed.catalog import Catalog, ExternalTable
+
+DEPRECATED_MARK = "[deprecated]"
+
+
+def table_location(store: ObjectStore, prefix: str, folder: tuple[str, ...]) -> str:
+    """The URI of a table's folder."""
+    key = "/".join(p for p in (prefix, *folder) if p)
+    return store.uri(key)
+
+
+def partition_count(work: TableWork) -> int:
+    """Distinct partition folders among the table's files (0 when unpartitioned)."""
+    table = work.table
+    if not table.partition_columns:
+        return 0
+    return len({table.partition_folder(f) for f in table.files})
+
+
+def result_for(work: TableWork, kind: str) -> TableResult:
+    """A TableResult with the facts every writer reports."""
+    table = work.table
+    return TableResult(
+        ident=work.ident,
+        action=work.action,
+        format=table.format,
+        kind="iceberg" if kind == "iceberg" else "external",
+        files=len(table.files) + len(work.retained),
+        partition_columns=[c.name for c in table.partition_columns],
+        partitions=partition_count(work),
+        notes=list(work.notes),
+    )
+
+
+def register_external(
+    catalog: Catalog, store: ObjectStore, prefix: str, work: TableWork, schema_policy: str
+) -> TableResult:
+    """Create or update the external table of ``work`` (one catalog write, or none)."""
+    result = result_for(work, "external")
+    table = work.table
+    old = None
+    if work.exists:
+        current = catalog.load_table(work.ident)
+        if current.kind != "external":
+            result.action = "unchanged"
+            result.notes.append(
+                "exists as an Iceberg table; crawl with convert=True, or drop it to register "
+                "the files in place"
+            )
+            return result
+        old = current.schema
+        if work.adopted and current.location != table_location(store, prefix, table.folder):
+            result.action = "unchanged"
+            result.notes.append(
+                f"a table of this name already covers {current.location}; pass table_prefix "
+                "to crawl these files under other names"
+            )
+            return result
+    if work.action == "unchanged":
+        return result
+    schema, changes, applied = policy_outcome(old, table.schema, schema_policy)
+    result.schema_changes, result.schema_applied = changes, applied
+    location = table_location(store, prefix, table.folder)
+    catalog.register_external_table(
+        work.ident,
+        location=location,
+        format=table.format,
+        schema=schema,
+        files=[store.uri(f.key) for f in table.files] + [store.uri(k) for k in work.retained],
+        partition_columns={c.name: c.type for c in table.partition_columns},
+        options=table.options,
+        description=f"crawled from {location}",
+        replace=work.exists,
+    )
+    return result
+
+
+def retire_external(catalog: Catalog, retirement: Retirement) -> None:
+    """Delete or mark deprecated an external table whose files are all gone."""
+    if retirement.action == "deleted":
+        catalog.drop_table(retirement.ident)
+    elif retirement.action == "deprecated":
+        current: ExternalTable = catalog.load_table(retirement.ident)  # type: ignore[assignment]
+        description = current.description or ""
+        if description.startswith(DEPRECATED_MARK):
+            return
+        catalog.register_external_table(
+            current.ident,
+            location=current.location,
+            format=current.format,
+            schema=current.schema,
+            files=current.files,
+            partition_columns=current.partition_columns,
+            options=current.options,
+            description=f"{DEPRECATED_MARK} {description}".strip(),
+            replace=True,
+        )

@@ -1,0 +1,159 @@
+"""Inspecting one object: is it tabular, in which format (by content), with which schema.
+
+The format comes from the first bytes after decompression (gzip, bzip2, zstd are looked through);
+the file name is only a hint for ties. Media and archives are recognised by their magic bytes
+so the report can say "not tabular (image/jpeg)" instead of a parser's complaint. Every failure
+becomes a reason string: inspection never raises for a bad file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import IO
+
+import pyarrow as pa
+
+from lakebed.errors import LakebedError
+from lakebed.formats.base import BadRecord, Format, SchemaReader
+from lakebed.storage.base import ObjectStore
+
+HEAD_BYTES = 1 << 16
+
+#: Magic bytes of common non-tabular files: (offset, magic, content type).
+_MEDIA_MAGIC: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"\xff\xd8\xff", "image/jpeg"),
+    (0, b"\x89PNG\r\n\x1a\n", "image/png"),
+    (0, b"GIF87a", "image/gif"),
+    (0, b"GIF89a", "image/gif"),
+    (0, b"II*\x00", "image/tiff"),
+    (0, b"MM\x00*", "image/tiff"),
+    (8, b"WEBP", "image/webp"),
+    (8, b"WAVE", "audio/wav"),
+    (8, b"AVI ", "video/x-msvideo"),
+    (0, b"ID3", "audio/mpeg"),
+    (0, b"fLaC", "audio/flac"),
+    (0, b"OggS", "audio/ogg"),
+    (4, b"ftyp", "video/mp4"),
+    (0, b"\x1aE\xdf\xa3", "video/webm"),
+    (0, b"%PDF", "application/pdf"),
+    (0, b"PK\x03\x04", "application/zip"),
+    (0, b"7z\xbc\xaf\x27\x1c", "application/x-7z-compressed"),
+    (0, b"Rar!", "application/vnd.rar"),
+    (0, b"\x7fELF", "application/x-executable"),
+)
+
+#: Options a format's reader needs again at query time, by format name.
+_CSV_LIKE = ("csv", "tsv")
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """The outcome for one object: a format and schema, or the reason it was skipped."""
+
+    key: str
+    format: str | None = None
+    schema: pa.Schema | None = None
+    options: dict[str, str | bool] = field(default_factory=dict)
+    skip_reason: str | None = None
+
+
+def media_type(head: bytes) -> str | None:
+    """The content type of a known non-tabular file from its first bytes, else None."""
+    for offset, magic, content_type in _MEDIA_MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return content_type
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        return "audio/mpeg"  # an MPEG audio frame header
+    return None
+
+
+def _read_head(stream: IO[bytes]) -> bytes:
+    head = b""
+    while len(head) < HEAD_BYTES:
+        chunk = stream.read(HEAD_BYTES - len(head))
+        if not chunk:
+            break
+        head += chunk
+    return head
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, LakebedError):
+        return err.message
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else 'unreadable'}"
+
+
+def csv_options(format_name: str, schema: pa.Schema) -> dict[str, str | bool]:
+    """Reader options to keep for a CSV/TSV table: ``header=False`` when the file had none."""
+    if format_name not in _CSV_LIKE:
+        return {}
+    generated = [f"col_{i}" for i in range(len(schema))]
+    return {"header": False} if schema.names == generated else {}
+
+
+def _ignore(_: BadRecord) -> None:
+    """Sampling a schema passes over bad records; converting reports them."""
+
+
+def sample_schema(fmt: Format, source: IO[bytes], name: str, sample_rows: int) -> pa.Schema:
+    """The schema from the header or footer, else from the first ``sample_rows`` rows.
+
+    The Format is called directly on the store's own stream, so footer formats (Parquet, ORC)
+    seek in it instead of copying it to a temporary file first.
+    """
+    if isinstance(fmt, SchemaReader):
+        return fmt.read_schema(source, name=name)
+    batches = fmt.read(source, name=name, batch_rows=sample_rows, on_bad_record=_ignore)
+    try:
+        first = next(iter(batches), None)
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
+    return first.schema if first is not None else pa.schema([])
+
+
+@contextmanager
+def open_source(store: ObjectStore, key: str) -> Iterator[IO[bytes]]:
+    """The object's bytes to parse: decompressed when compressed, else the store's own
+    (seekable) stream, which columnar readers need."""
+    from lakebed import formats
+    from lakebed.formats.compression import compression_of
+
+    name = key.rsplit("/", 1)[-1]
+    with store.open(key) as stream:
+        head = stream.read(4)
+        stream.seek(0)
+        yield formats.open_decompressed(stream, name) if compression_of(head) else stream
+
+
+def inspect_object(store: ObjectStore, key: str, *, sample_rows: int = 1000) -> Inspection:
+    """Detect the format and read the schema of one object; never raises for bad content."""
+    from lakebed import formats
+    from lakebed.formats.compression import compression_of, strip_compression_suffix
+
+    name = key.rsplit("/", 1)[-1]
+    try:
+        with store.open(key) as stream:
+            head = _read_head(stream)
+            if not head:
+                return Inspection(key, skip_reason="empty file")
+            compressed = compression_of(head) is not None
+            if compressed:
+                stream.seek(0)
+                head = _read_head(formats.open_decompressed(stream, name))
+            media = media_type(head)
+            if media is not None:
+                return Inspection(key, skip_reason=f"not tabular ({media})")
+            fmt = formats.detect(head, strip_compression_suffix(name))
+            stream.seek(0)
+            source = formats.open_decompressed(stream, name) if compressed else stream
+            schema = sample_schema(fmt, source, key, sample_rows)
+    except (LakebedError, OSError, ValueError, pa.ArrowException, EOFError) as err:
+        return Inspection(key, skip_reason=_reason(err))
+    if len(schema) == 0:
+        return Inspection(key, format=fmt.name, skip_reason=f"no columns found ({fmt.name})")
+    return Inspection(key, format=fmt.name, schema=schema, options=csv_options(fmt.name, schema))

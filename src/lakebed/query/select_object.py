@@ -1,0 +1,155 @@
+"""S3 Select-style queries over one raw object, in place, without cataloging it.
+
+Inside the query the object is ``s3object`` (``input`` works too), as in
+``SELECT s.a FROM s3object s WHERE s.b > 3``. CSV, TSV, JSON, JSON Lines and Parquet are read
+by DuckDB itself; other formats (Avro, ORC, RecordIO, Protobuf) through ``lakebed.formats``.
+A stream or a remote object is first spooled to a temporary file, so every source is read by
+the same code with the same type inference.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from lakebed.errors import NotFoundError, QueryError
+from lakebed.query.sources import FileSystemSpec, filesystem_path, quote_ident, quote_str
+
+OBJECT_NAMES = ("s3object", "input")
+_VIEW = "__lakebed_object"
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".avro": "avro",
+    ".orc": "orc",
+    ".rec": "recordio",
+    ".recordio": "recordio",
+}
+
+
+def guess_format(name: str) -> str | None:
+    """The format a file name's extension names (``.gz`` is looked through), or None."""
+    lowered = name.lower()
+    if lowered.endswith(".gz"):
+        lowered = lowered[:-3]
+    return _EXTENSIONS.get(Path(lowered).suffix)
+
+
+def rewrite_object_refs(tree: exp.Expr) -> None:
+    """Point every ``s3object``/``input`` table reference at the object's view."""
+    found = False
+    for node in list(tree.find_all(exp.Table)):
+        if not isinstance(node.this, exp.Identifier):
+            continue
+        if node.db or node.name.lower() not in OBJECT_NAMES:
+            raise QueryError(
+                f"select_object queries only the one object, not {node.sql()!r}",
+                fix="write FROM s3object (or FROM input), e.g. SELECT s.a FROM s3object s",
+            )
+        alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
+        node.replace(exp.Table(this=exp.to_identifier(_VIEW, quoted=True), alias=alias))
+        found = True
+    if not found:
+        raise QueryError(
+            "the query does not read s3object",
+            fix="write FROM s3object, e.g. SELECT * FROM s3object s LIMIT 10",
+        )
+
+
+def spool(
+    source: str | IO[bytes], stack: ExitStack, filesystem: FileSystemSpec | None
+) -> tuple[str, str]:
+    """A local file holding the object, and the object's name (for format guessing)."""
+    if isinstance(source, str | os.PathLike):
+        text = os.fspath(source)
+        fs, path = filesystem_path(text, filesystem)
+        name = os.path.basename(path)
+        if "://" not in text or text.startswith("file://"):
+            if not os.path.isfile(path):
+                raise NotFoundError(
+                    f"object {text} not found", fix="check the path of the file to query"
+                )
+            return path, name
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="lakebed-select-"))
+        local = os.path.join(folder, name)
+        try:
+            with fs.open_input_stream(path) as remote, open(local, "wb") as sink:
+                shutil.copyfileobj(remote, sink, 8 << 20)
+        except FileNotFoundError:
+            raise NotFoundError(f"object {text} not found", fix="check the object's URI") from None
+        return local, name
+    given = getattr(source, "name", None)
+    name = os.path.basename(given) if isinstance(given, str) else "object"
+    folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="lakebed-select-"))
+    head = source.read(2)
+    if head == b"\x1f\x8b" and not name.endswith(".gz"):
+        name += ".gz"  # DuckDB tells compression by the file name
+    local = os.path.join(folder, name)
+    with open(local, "wb") as sink:
+        sink.write(head)
+        shutil.copyfileobj(source, sink, 8 << 20)
+    return local, name
+
+
+def register_object(con: duckdb.DuckDBPyConnection, path: str, name: str, fmt: str | None) -> None:
+    """Create the object's view in ``con``; FormatError-style QueryError when unknown."""
+    kind = (fmt or guess_format(name) or _sniff(path) or "").lower()
+    target = quote_str(path)
+    if kind in ("csv", "tsv"):
+        delim = "\t" if kind == "tsv" else ","
+        source = f"read_csv({target}, delim = {quote_str(delim)})"
+    elif kind in ("json", "jsonl", "ndjson"):
+        style = "auto" if kind == "json" else "newline_delimited"
+        source = f"read_json({target}, format = {quote_str(style)})"
+    elif kind == "parquet":
+        source = f"read_parquet({target})"
+    elif kind:
+        con.register(_VIEW, _read_with_formats(path, kind))
+        return
+    else:
+        raise QueryError(
+            f"cannot tell the format of {name}",
+            fix="pass format='csv' (or tsv, json, jsonl, parquet, avro, orc, recordio)",
+        )
+    con.execute(f"CREATE TEMP VIEW {quote_ident(_VIEW)} AS SELECT * FROM {source}")
+
+
+def _sniff(path: str) -> str | None:
+    with open(path, "rb") as stream:
+        head = stream.read(4)
+        if head[:2] == b"\x1f\x8b":
+            stream.seek(0)
+            head = gzip.GzipFile(fileobj=stream).read(4)
+    if head == b"PAR1":
+        return "parquet"
+    if head[:4] == b"Obj\x01":
+        return "avro"
+    if head[:3] == b"ORC":
+        return "orc"
+    if head[:1] in (b"{", b"["):
+        return "jsonl" if head[:1] == b"{" else "json"
+    return None
+
+
+def _read_with_formats(path: str, fmt: str) -> pa.RecordBatchReader:
+    from lakebed.formats import read
+
+    batches = list(read(path, format=fmt))
+    if not batches:
+        raise QueryError(f"the object {path} has no records", fix="query a non-empty object")
+    return pa.RecordBatchReader.from_batches(batches[0].schema, batches)

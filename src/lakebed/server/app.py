@@ -1,0 +1,113 @@
+"""``create_app(lake)``: health, catalog and SQL endpoints, and one error handler.
+
+Routers stay thin: they parse the request, call the library and return plain data. Every
+:class:`~lakebed.errors.LakebedError` becomes a JSON error with a status that fits its kind.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Literal
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict
+
+import lakebed
+from lakebed.errors import (
+    AlreadyExistsError,
+    ConfigError,
+    LakebedError,
+    MissingDependencyError,
+    NotFoundError,
+    StorageError,
+)
+from lakebed.lake import Lake
+
+_STATUS: list[tuple[type[LakebedError], int]] = [
+    (NotFoundError, 404),
+    (AlreadyExistsError, 409),
+    (MissingDependencyError, 501),
+    (StorageError, 503),
+    (ConfigError, 400),
+    (LakebedError, 400),
+]
+
+
+def status_for(error: LakebedError) -> int:
+    """The HTTP status for a lakebed error (most specific class first)."""
+    return next(code for kind, code in _STATUS if isinstance(error, kind))
+
+
+class SqlRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str
+    dialect: str | None = None
+    format: Literal["json", "csv", "parquet"] = "json"
+    limit: int | None = None
+
+
+def _catalog_router(lake: Lake) -> APIRouter:
+    router = APIRouter(tags=["catalog"])
+
+    @router.get("/databases")
+    def databases() -> list[str]:
+        return lake.databases()
+
+    @router.get("/databases/{database}/tables")
+    def tables(database: str) -> list[str]:
+        return lake.tables(database)
+
+    @router.get("/tables/{ident}")
+    def describe(ident: str) -> dict[str, Any]:
+        return lake.describe(ident)
+
+    return router
+
+
+def _sql_router(lake: Lake) -> APIRouter:
+    router = APIRouter(tags=["sql"])
+
+    @router.post("/sql", response_model=None)
+    def sql(request: SqlRequest) -> Response | dict[str, Any]:
+        result = lake.sql(request.query, dialect=request.dialect)
+        if request.limit is not None:
+            result = result.slice(0, request.limit)
+        if request.format == "csv":
+            import pyarrow.csv as pacsv
+
+            sink = io.BytesIO()
+            pacsv.write_csv(result, sink)
+            return Response(sink.getvalue(), media_type="text/csv")
+        if request.format == "parquet":
+            import pyarrow.parquet as pq
+
+            sink = io.BytesIO()
+            pq.write_table(result, sink)
+            return Response(sink.getvalue(), media_type="application/vnd.apache.parquet")
+        return {
+            "columns": [{"name": f.name, "type": str(f.type)} for f in result.schema],
+            "rows": result.to_pylist(),
+            "row_count": result.num_rows,
+        }
+
+    return router
+
+
+def create_app(lake: Lake) -> FastAPI:
+    """The HTTP API over ``lake``; later features add their routers here."""
+    app = FastAPI(title="lakebed", version=lakebed.__version__)
+
+    @app.exception_handler(LakebedError)
+    async def _lakebed_error(_request: Request, exc: LakebedError) -> JSONResponse:
+        body = {"error": type(exc).__name__, "message": exc.message, "fix": exc.fix}
+        return JSONResponse(body, status_code=status_for(exc))
+
+    @app.get("/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "lake": lake.config.root, "version": lakebed.__version__}
+
+    app.include_router(_catalog_router(lake))
+    app.include_router(_sql_router(lake))
+    return app

@@ -1,0 +1,1 @@
+"""Real servers (started as subprocesses) that the test suites run against."""
