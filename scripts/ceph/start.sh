@@ -56,6 +56,10 @@ wait_for() {
     done
 }
 
+http_ok() {
+    python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$1"
+}
+
 cephc() { timeout 20 ceph -c "$CONF" --connect-timeout 10 "$@"; }
 
 running() { [ -f "$DIR/run/$1.pid" ] && kill -0 "$(cat "$DIR/run/$1.pid")" 2>/dev/null; }
@@ -177,7 +181,7 @@ wait_for 60 "the OSD to come up" bash -c "ceph -c '$CONF' --connect-timeout 10 o
 
 radosgw -c "$CONF" -n client.rgw.a || die "radosgw did not start"
 ENDPOINT="http://127.0.0.1:$RGW_PORT"
-wait_for "$TIMEOUT" "radosgw at $ENDPOINT" curl -sf -o /dev/null "$ENDPOINT"
+wait_for "$TIMEOUT" "radosgw at $ENDPOINT" http_ok "$ENDPOINT"
 
 if [ "$NEW_CLUSTER" = 1 ]; then
     timeout 60 radosgw-admin -c "$CONF" -n client.admin user create --uid=lakebed \

@@ -6,17 +6,11 @@ new database on the session's real PostgreSQL server (tests marked ``postgres``)
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-# The repository root, so `tests.servers` imports however pytest was started.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from tests.servers.postgres import PostgresServer, postgres_server  # noqa: F401
-from tests.servers.s3 import moto_s3  # noqa: F401
+from tests.servers.postgres import PostgresServer
 
 from lakebed.catalog import Catalog
 

@@ -70,9 +70,7 @@ def build_messy(root: Path) -> Path:
         ],
     }
     with users.open("wb") as out:
-        fastavro.writer(
-            out, schema, [{"id": i, "name": f"u{i}", "age": 20 + i} for i in range(4)]
-        )
+        fastavro.writer(out, schema, [{"id": i, "name": f"u{i}", "age": 20 + i} for i in range(4)])
     # Parquet metrics in two files: int32 then int64 values.
     write_parquet(
         raw / "metrics/a.parquet",

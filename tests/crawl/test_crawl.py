@@ -182,7 +182,10 @@ def test_new_column_follows_schema_policy(
     (messy / "sales/date=2024-01-05").mkdir()
     (messy / "sales/date=2024-01-05/sales.csv").write_text(NEW_SALES)
     report = crawler.crawl(
-        store, "raw", database="web", options=CrawlOptions(schema_policy=policy)  # type: ignore[arg-type]
+        store,
+        "raw",
+        database="web",
+        options=CrawlOptions(schema_policy=policy),  # type: ignore[arg-type]
     )
     result = report.table("sales")
     assert result.action == "updated"
@@ -193,7 +196,9 @@ def test_new_column_follows_schema_policy(
         assert any("schema change not applied" in line for line in report.notes())
 
 
-def test_add_columns_keeps_existing_types(messy: Path, store: ObjectStore, catalog: Catalog) -> None:
+def test_add_columns_keeps_existing_types(
+    messy: Path, store: ObjectStore, catalog: Catalog
+) -> None:
     crawler = Crawler(catalog)
     crawler.crawl(store, "raw", database="web")
     (messy / "exports/more.txt").write_text("sku,qty,price,note\nZ9,1.5,2,x\n")
@@ -237,7 +242,9 @@ def test_empty_and_missing_folders(tmp_path: Path, catalog: Catalog) -> None:
         Crawler(catalog).crawl(open_store(tmp_path / "missing"), "", database="web")
 
 
-def test_single_file_and_top_level_files_with_table_prefix(tmp_path: Path, catalog: Catalog) -> None:
+def test_single_file_and_top_level_files_with_table_prefix(
+    tmp_path: Path, catalog: Catalog
+) -> None:
     root = tmp_path / "lake"
     (root / "drop").mkdir(parents=True)
     (root / "drop/Users 2024.csv").write_text("id,name\n1,a\n2,b\n")

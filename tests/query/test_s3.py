@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from tests.servers.s3 import S3Endpoint, moto_s3  # noqa: F401
+from tests.servers.s3 import S3Endpoint
 
 from lakebed.catalog import Catalog, s3_io_properties
 from lakebed.query import QueryEngine
@@ -20,7 +16,7 @@ pytestmark = pytest.mark.s3
 
 
 @pytest.fixture()
-def s3_lake(moto_s3: S3Endpoint, tmp_path: Path) -> tuple[Catalog, QueryEngine, S3Store]:  # noqa: F811
+def s3_lake(moto_s3: S3Endpoint, tmp_path: Path) -> tuple[Catalog, QueryEngine, S3Store]:
     bucket = moto_s3.create_bucket("query")
     store = S3Store(f"s3://{bucket}/lake", moto_s3.s3_config())
     io = s3_io_properties(moto_s3.s3_config())

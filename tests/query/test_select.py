@@ -182,3 +182,20 @@ def test_unknown_dialect(engine: QueryEngine) -> None:
 def test_python_variables_are_not_tables(engine: QueryEngine) -> None:
     with pytest.raises((QueryError, NotFoundError)):
         engine.sql('SELECT * FROM "con"')
+
+
+def test_concurrent_queries_from_threads(engine: QueryEngine, orders: Table) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def count(country: str) -> int:
+        result = engine.sql(f"SELECT count(*) AS n FROM shop.orders WHERE country = '{country}'")
+        return int(result.column("n")[0].as_py())
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        counts = list(pool.map(count, ["DE", "FR", "US", "XX"] * 3))
+    assert counts == [5, 5, 5, 0] * 3
+
+
+def test_bad_memory_limit(catalog: Catalog) -> None:
+    with pytest.raises(QueryError, match="memory_limit"):
+        QueryEngine(catalog, memory_limit="lots").sql("SELECT 1")

@@ -85,3 +85,16 @@ def test_missing_object_and_unknown_format(engine: QueryEngine, tmp_path: Path) 
 def test_bad_query_over_object(engine: QueryEngine, csv_file: Path) -> None:
     with pytest.raises(QueryError, match="nosuch"):
         engine.select_object(str(csv_file), "SELECT nosuch FROM s3object")
+
+
+def test_other_files_cannot_be_read_through_table_functions(
+    engine: QueryEngine, csv_file: Path
+) -> None:
+    with pytest.raises(QueryError, match="only the one object"):
+        engine.select_object(
+            str(csv_file), f"SELECT * FROM s3object, read_csv('{csv_file}') AS other"
+        )
+    with_cte = engine.select_object(
+        str(csv_file), "WITH x AS (SELECT * FROM s3object) SELECT count(*) AS n FROM x"
+    )
+    assert with_cte.to_pylist() == [{"n": 3}]

@@ -7,17 +7,12 @@ threshold makes the large-object test exercise concurrent multipart uploads.
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-# The repository root, so `tests.servers` imports however pytest was started.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from tests.servers.s3 import S3Endpoint, ceph_s3, moto_s3  # noqa: F401
+from tests.servers.s3 import S3Endpoint
 
 from lakebed.storage import ObjectStore
 from lakebed.storage.local import LocalStore

@@ -64,7 +64,9 @@ def conform_batch(
         if field.name in constants:
             value = constants[field.name]
             scalar = pa.scalar(value, type=field.type)
-            arrays.append(pa.repeat(scalar, rows) if value is not None else pa.nulls(rows, field.type))
+            arrays.append(
+                pa.repeat(scalar, rows) if value is not None else pa.nulls(rows, field.type)
+            )
         elif field.name in batch.schema.names:
             arrays.append(cast_column(batch.column(field.name), field.type, field.name))
         else:

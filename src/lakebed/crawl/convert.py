@@ -43,7 +43,7 @@ def _iceberg_widens(old: pa.DataType, new: pa.DataType) -> bool:
     if pat.is_floating(old) and pat.is_floating(new):
         return new.bit_width > old.bit_width
     if pat.is_decimal(old) and pat.is_decimal(new):
-        return new.scale == old.scale and new.precision > old.precision  # type: ignore[attr-defined]
+        return new.scale == old.scale and new.precision > old.precision
     return False
 
 
@@ -173,7 +173,7 @@ def convert_table(
     target = iceberg.schema
     new = set(work.new_keys)
     files = planned.files if work.rebuild else [f for f in planned.files if f.key in new]
-    rows, bad = 0, []
+    rows, bad = 0, list[BadRecord]()
     overwrite = work.rebuild
     for chunk in _chunks(files, sizes):
         tables = []

@@ -72,7 +72,7 @@ def _merge_structs(a: pa.StructType, b: pa.StructType) -> pa.DataType:
 
 
 def _merge_lists(a: pa.DataType, b: pa.DataType) -> pa.DataType:
-    element = merge_types(a.value_type, b.value_type)  # type: ignore[attr-defined]
+    element = merge_types(a.value_type, b.value_type)
     if pat.is_large_list(a) or pat.is_large_list(b):
         return pa.large_list(element)
     return pa.list_(element)
@@ -82,8 +82,8 @@ def _merge_numbers(a: pa.DataType, b: pa.DataType) -> pa.DataType | None:
     if pat.is_integer(a) and pat.is_integer(b):
         return _merge_ints(a, b)
     if pat.is_decimal(a) and pat.is_decimal(b):
-        scale = max(a.scale, b.scale)  # type: ignore[attr-defined]
-        digits = max(a.precision - a.scale, b.precision - b.scale)  # type: ignore[attr-defined]
+        scale = max(a.scale, b.scale)
+        digits = max(a.precision - a.scale, b.precision - b.scale)
         precision = digits + scale
         if precision > 38:
             return pa.float64()
@@ -100,7 +100,7 @@ def _merge_numbers(a: pa.DataType, b: pa.DataType) -> pa.DataType | None:
 
 def _merge_temporal(a: pa.DataType, b: pa.DataType) -> pa.DataType | None:
     if pat.is_timestamp(a) and pat.is_timestamp(b):
-        return _merge_timestamps(a, b)  # type: ignore[arg-type]
+        return _merge_timestamps(a, b)
     if pat.is_date(a) and pat.is_date(b):
         return pa.date32()
     if pat.is_date(a) and pat.is_timestamp(b):
@@ -108,7 +108,7 @@ def _merge_temporal(a: pa.DataType, b: pa.DataType) -> pa.DataType | None:
     if pat.is_timestamp(a) and pat.is_date(b):
         return a
     if pat.is_time(a) and pat.is_time(b):
-        return pa.time64("ns") if "ns" in (a.unit, b.unit) else pa.time64("us")  # type: ignore[attr-defined]
+        return pa.time64("ns") if "ns" in (a.unit, b.unit) else pa.time64("us")
     return None
 
 
@@ -125,7 +125,9 @@ def merge_types(a: pa.DataType, b: pa.DataType) -> pa.DataType:
     if pat.is_dictionary(b):
         return merge_types(a, b.value_type)
     if _is_text(a) or _is_text(b):
-        return pa.large_string() if pat.is_large_string(a) or pat.is_large_string(b) else pa.string()
+        return (
+            pa.large_string() if pat.is_large_string(a) or pat.is_large_string(b) else pa.string()
+        )
     if pat.is_boolean(a) and pat.is_boolean(b):
         return a
     for merge in (_merge_numbers, _merge_temporal):
@@ -133,13 +135,15 @@ def merge_types(a: pa.DataType, b: pa.DataType) -> pa.DataType:
         if merged is not None:
             return merged
     if _is_bin(a) and _is_bin(b):
-        return pa.large_binary() if pat.is_large_binary(a) or pat.is_large_binary(b) else pa.binary()
+        return (
+            pa.large_binary() if pat.is_large_binary(a) or pat.is_large_binary(b) else pa.binary()
+        )
     if pat.is_struct(a) and pat.is_struct(b):
-        return _merge_structs(a, b)  # type: ignore[arg-type]
+        return _merge_structs(a, b)
     if _is_list(a) and _is_list(b):
         return _merge_lists(a, b)
     if pat.is_map(a) and pat.is_map(b):
-        return pa.map_(merge_types(a.key_type, b.key_type), merge_types(a.item_type, b.item_type))  # type: ignore[attr-defined]
+        return pa.map_(merge_types(a.key_type, b.key_type), merge_types(a.item_type, b.item_type))
     return pa.string()
 
 

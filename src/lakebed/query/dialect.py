@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import sqlglot
 import duckdb
+import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError
 

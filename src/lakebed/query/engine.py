@@ -152,7 +152,10 @@ class QueryEngine:
             con.close()
 
     def _open_database(self) -> duckdb.DuckDBPyConnection:
-        config: dict[str, str | bool | int | float | list[str]] = {}
+        # Extensions cannot be downloaded here; fail at once instead of waiting on the network.
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "autoinstall_known_extensions": False
+        }
         if self.memory_limit:
             config["memory_limit"] = self.memory_limit
         if self.threads:

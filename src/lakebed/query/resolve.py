@@ -116,7 +116,6 @@ def plan_reference(
     catalog: Catalog,
     ref: Reference,
     travel: TimeTravel,
-    view: str,
 ) -> tuple[Table | ExternalTable, str | None]:
     """The catalog entry and the pushed-down filter for one reference."""
     entry = resolve_table(catalog, ref)
@@ -230,7 +229,7 @@ def bind(
     for index, ref in enumerate(refs):
         travel = pop_time_travel(ref.node)
         view = view_name(index, ref)
-        entry, row_filter = plan_reference(catalog, ref, travel, view)
+        entry, row_filter = plan_reference(catalog, ref, travel)
         plans.append(register_reference(con, entry, ref, travel, row_filter, view, filesystem))
         pending.append((ref, view))
     unqualify_columns(tree, refs)

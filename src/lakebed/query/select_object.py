@@ -54,9 +54,14 @@ def rewrite_object_refs(tree: exp.Expr) -> None:
     """Point every ``s3object``/``input`` table reference at the object's view."""
     found = False
     for node in list(tree.find_all(exp.Table)):
-        if not isinstance(node.this, exp.Identifier):
+        ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+        if isinstance(node.this, exp.Identifier) and not node.db and node.name.lower() in ctes:
             continue
-        if node.db or node.name.lower() not in OBJECT_NAMES:
+        if (
+            not isinstance(node.this, exp.Identifier)
+            or node.db
+            or node.name.lower() not in OBJECT_NAMES
+        ):
             raise QueryError(
                 f"select_object queries only the one object, not {node.sql()!r}",
                 fix="write FROM s3object (or FROM input), e.g. SELECT s.a FROM s3object s",

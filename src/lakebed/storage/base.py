@@ -17,7 +17,8 @@ from typing import IO, TYPE_CHECKING
 if TYPE_CHECKING:
     import pyarrow.fs
 
-#: Called with the number of bytes moved since the previous call.
+#: Called with the number of bytes moved since the previous call (uploads in parts may call it
+#: from worker threads, so it must be thread-safe; the calls add up to the object size).
 Progress = Callable[[int], None]
 
 
