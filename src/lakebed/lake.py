@@ -191,9 +191,13 @@ class Lake:
 
     def select(self, key: str, query: str, *, format: str | None = None) -> pa.Table:
         """Query one raw object in place, as S3 Select does (the object is ``s3object``)."""
-        self.store.head(key)
+        if format is None:
+            from lakebed.formats import format_for_path
+
+            guessed = format_for_path(key)
+            format = guessed.name if guessed else None
         with self.store.open(key) as stream:
-            return self.engine.select_object(stream, query, format=format, name=key)
+            return self.engine.select_object(stream, query, format=format)
 
     def crawl(
         self,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 import sqlalchemy as sa
+from tests.servers.postgres import PostgresServer
 
 from lakebed.crawl.state import CrawlState, FileState, Scope, diff_listing, to_micros
 from lakebed.storage.base import ObjectInfo
@@ -46,8 +49,22 @@ def test_diff_listing_sorts_objects_into_new_changed_unchanged_removed() -> None
     assert diff_listing([info("same")], {"same": known["same"]}).is_empty
 
 
-def test_state_round_trips_through_sqlite(tmp_path: Path) -> None:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'c.db'}")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
+    """An empty SQL database on each backend the catalog supports."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'c.db'}"
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        url = server.url(server.create_database("crawl")).replace(
+            "postgresql://", "postgresql+psycopg2://"
+        )
+    made = sa.create_engine(url)
+    yield made
+    made.dispose()
+
+
+def test_state_round_trips_through_the_database(engine: sa.Engine) -> None:
     state = CrawlState(engine)
     scope = Scope("file:///data", "db", "raw")
     other = Scope("file:///data", "db2", "raw")

@@ -24,7 +24,7 @@ from lakebed.crawl.partitions import partition_values
 from lakebed.crawl.reconcile import Retirement, TableWork
 from lakebed.crawl.report import TableResult
 from lakebed.crawl.schema_merge import diff_schemas, merge_types
-from lakebed.errors import LakebedError
+from lakebed.errors import AlreadyExistsError, LakebedError
 from lakebed.formats.base import BadRecord
 from lakebed.storage.base import ObjectStore
 
@@ -118,7 +118,7 @@ def _chunks(files: Sequence[FileFacts], sizes: Mapping[str, int]) -> Iterator[li
 
 def _open_table(
     catalog: Catalog, store: ObjectStore, prefix: str, work: TableWork, result: TableResult
-) -> Table | None:
+) -> Table:
     planned = work.table
     location = table_location(store, prefix, planned.folder)
     if work.exists:
@@ -126,12 +126,10 @@ def _open_table(
         if current.kind == "iceberg":
             iceberg: Table = current  # type: ignore[assignment]
             if work.adopted and iceberg.properties.get(LOCATION_PROPERTY) != location:
-                result.action = "unchanged"
-                result.notes.append(
-                    "an Iceberg table of this name exists and was not made by crawling "
-                    f"{location}; pass table_prefix to convert these files under other names"
+                raise AlreadyExistsError(
+                    f"Iceberg table {work.ident} exists and was not made by crawling {location}",
+                    fix="pass table_prefix to convert these files under other names",
                 )
-                return None
             return iceberg
         catalog.drop_table(work.ident)  # an external table of an earlier crawl; files stay
         result.notes.append("replaced the external table by an Iceberg table")
@@ -163,8 +161,6 @@ def convert_table(
     if work.action == "unchanged" and work.exists:
         return result
     iceberg = _open_table(catalog, store, prefix, work, result)
-    if iceberg is None:
-        return result
     planned = work.table
     if work.exists and result.action != "created":
         _evolve(iceberg, full_schema(planned), schema_policy, result)

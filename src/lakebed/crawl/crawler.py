@@ -27,7 +27,7 @@ from lakebed.crawl.reconcile import Retirement, TableWork, plan_work
 from lakebed.crawl.report import CrawlReport, TableResult
 from lakebed.crawl.schema_merge import fingerprint
 from lakebed.crawl.state import CrawlState, FileState, ListingDiff, Scope, diff_listing
-from lakebed.errors import LakebedError, NotFoundError
+from lakebed.errors import AlreadyExistsError, LakebedError, NotFoundError
 from lakebed.storage.base import ObjectInfo, ObjectStore
 
 if TYPE_CHECKING:
@@ -146,10 +146,13 @@ class Crawler:
         existing = set(self.catalog.list_tables(database))
         works, retirements = plan_work(planned, ident_of, known, diff, existing, removed_policy)
         failed_files: list[tuple[str, str]] = []
-        failed_tables = self._write(store, prefix, works, options, current, failed_files, report)
+        failed_tables, conflicts = self._write(
+            store, prefix, works, options, current, failed_files, report
+        )
         for retirement in retirements:
             report.tables.append(self._retire(retirement))
 
+        works = [w for w in works if w.ident not in conflicts]  # their files stay unassigned
         writes, deletes = self._state_changes(
             current, known, works, diff, removed_policy, failed_files, failed_tables
         )
@@ -248,10 +251,12 @@ class Crawler:
         current: dict[str, FileState],
         failed_files: list[tuple[str, str]],
         report: CrawlReport,
-    ) -> set[str]:
-        """Write every table that needs it; returns the idents whose write failed."""
+    ) -> tuple[set[str], set[str]]:
+        """Write every table that needs it; returns the idents whose write failed, and those
+        left alone because another table holds the name."""
         sizes = {k: s.size for k, s in current.items()}
         failed: set[str] = set()
+        conflicts: set[str] = set()
         for work in works:
             try:
                 if options.convert:
@@ -269,7 +274,7 @@ class Crawler:
                         self.catalog, store, prefix, work, options.schema_policy
                     )
             except LakebedError as err:
-                failed.add(work.ident)
+                (conflicts if isinstance(err, AlreadyExistsError) else failed).add(work.ident)
                 result = TableResult(
                     work.ident,
                     "unchanged",
@@ -279,7 +284,7 @@ class Crawler:
                     notes=[f"not written: {err}"],
                 )
             report.tables.append(result)
-        return failed
+        return failed, conflicts
 
     def _retire(self, retirement: Retirement) -> TableResult:
         result = TableResult(

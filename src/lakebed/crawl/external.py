@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from lakebed.crawl.reconcile import Retirement, TableWork
 from lakebed.crawl.report import TableResult
 from lakebed.crawl.schema_merge import policy_outcome
+from lakebed.errors import AlreadyExistsError
 from lakebed.storage.base import ObjectStore
 
 if TYPE_CHECKING:
@@ -54,20 +55,16 @@ def register_external(
     if work.exists:
         current = catalog.load_table(work.ident)
         if current.kind != "external":
-            result.action = "unchanged"
-            result.notes.append(
-                "exists as an Iceberg table; crawl with convert=True, or drop it to register "
-                "the files in place"
+            raise AlreadyExistsError(
+                f"table {work.ident} exists as an Iceberg table",
+                fix="crawl with convert=True, or drop it to register the files in place",
             )
-            return result
         old = current.schema
         if work.adopted and current.location != table_location(store, prefix, table.folder):
-            result.action = "unchanged"
-            result.notes.append(
-                f"a table of this name already covers {current.location}; pass table_prefix "
-                "to crawl these files under other names"
+            raise AlreadyExistsError(
+                f"table {work.ident} already covers {current.location}",
+                fix="pass table_prefix to crawl these files under other names",
             )
-            return result
     if work.action == "unchanged":
         return result
     schema, changes, applied = policy_outcome(old, table.schema, schema_policy)

@@ -19,7 +19,7 @@ from typing import IO, Any
 import pyarrow as pa
 
 from lakebed.errors import ConfigError, FormatError, NotFoundError
-from lakebed.formats._common import conform, peek
+from lakebed.formats._common import as_python_stream, conform, peek
 from lakebed.formats._registry import get_format
 from lakebed.formats.base import DEFAULT_BATCH_ROWS, BadRecord, Format, OnBadRecord, SchemaReader
 from lakebed.formats.compression import open_compressed, open_decompressed
@@ -221,7 +221,7 @@ def _opened(source: Source) -> Iterator[tuple[IO[bytes], str]]:
             yield open_decompressed(raw, str(path)), str(path)
         return
     label = _label(source)
-    yield open_decompressed(source, label), label
+    yield open_decompressed(as_python_stream(source), label), label
 
 
 def _resolve(format: FormatLike | None, stream: IO[bytes], name: str) -> tuple[Format, IO[bytes]]:

@@ -215,6 +215,41 @@ class PrefixedStream(io.RawIOBase):
         return len(data)
 
 
+class _NativeRaw(io.RawIOBase):
+    """A pyarrow NativeFile seen as a Python raw stream (pyarrow's own lacks ``readline``)."""
+
+    def __init__(self, native: pa.NativeFile) -> None:
+        self._native = native
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return bool(self._native.seekable())
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return int(self._native.seek(offset, whence))
+
+    def tell(self) -> int:
+        return int(self._native.tell())
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._native.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._native.close()
+        super().close()
+
+
+def as_python_stream(stream: IO[bytes]) -> IO[bytes]:
+    """``stream`` as a buffered Python binary stream (line iteration works on it)."""
+    if isinstance(stream, pa.NativeFile):
+        return io.BufferedReader(_NativeRaw(stream), 1 << 16)
+    return stream
+
+
 def peek(stream: IO[bytes], size: int) -> tuple[bytes, IO[bytes]]:
     """The first ``size`` bytes of ``stream`` and a stream that still starts at them."""
     try:
