@@ -258,3 +258,37 @@ def test_single_file_and_top_level_files_with_table_prefix(
     assert report.files_scanned == 2  # the marker file is not data
     single = Crawler(catalog).crawl(store, "drop/orders.jsonl", database="one")
     assert [r.ident for r in single.tables] == ["one.orders"]
+
+
+def test_a_name_taken_by_another_crawl_is_not_overwritten(tmp_path: Path, catalog: Catalog) -> None:
+    root = tmp_path / "lake"
+    for source in ("a", "b"):
+        (root / source / "users").mkdir(parents=True)
+        (root / source / "users/u.csv").write_text(f"id,src\n1,{source}\n")
+    store = open_store(root)
+    crawler = Crawler(catalog)
+    crawler.crawl(store, "a", database="web")
+    for _ in range(2):  # the clash is reported on every crawl, and never resolved by force
+        clash = crawler.crawl(store, "b", database="web")
+        assert clash.table("users").action == "unchanged"
+        assert any("table_prefix" in note for note in clash.table("users").notes)
+        users = catalog.load_table("web.users")
+        assert isinstance(users, ExternalTable) and users.location.endswith("/a/users")
+    assert clash.files_inspected == 0
+    prefixed = crawler.crawl(store, "b", database="web", options=CrawlOptions(table_prefix="b_"))
+    assert [r.ident for r in prefixed.tables] == ["web.b_users"]
+
+
+def test_the_catalogs_own_warehouse_is_not_crawled(tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    (root / "raw").mkdir(parents=True)
+    (root / "raw/t.csv").write_text("a,b\n1,2\n")
+    catalog = Catalog(f"sqlite:///{tmp_path / 'c.db'}", (root / "warehouse").as_uri())
+    try:
+        store = open_store(root)
+        Crawler(catalog).crawl(store, "raw", database="web", options=CrawlOptions(convert=True))
+        report = Crawler(catalog).crawl(store, "", database="all")
+        assert [r.ident for r in report.tables] == ["all.raw"]
+        assert any("warehouse" in m for m in report.notes())
+    finally:
+        catalog.close()

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from lakebed.catalog import Catalog
 
 ProgressCallback = Callable[[int, int], None]
+LOCAL_WORKERS = 2
+REMOTE_WORKERS = 8
 
 
 def _hidden(parts: Sequence[str]) -> bool:
@@ -87,9 +89,12 @@ def _inspect_safely(store: ObjectStore, key: str, sample_rows: int) -> Inspectio
 class Crawler:
     """Infers tables from files, as a Glue crawler does; see :meth:`crawl`."""
 
-    def __init__(self, catalog: Catalog, *, workers: int = 4) -> None:
+    def __init__(self, catalog: Catalog, *, workers: int | None = None) -> None:
+        """``workers``: files inspected at once; by default 2 on local folders (parsing holds
+        the interpreter lock, so more threads only add contention) and 8 on object stores,
+        where most of the time is spent waiting for the network."""
         self.catalog = catalog
-        self.workers = max(1, workers)
+        self.workers = workers
         self._state: CrawlState | None = None
 
     @property
@@ -119,6 +124,7 @@ class Crawler:
         prefix = prefix.strip("/")
         report = CrawlReport(database=database, source=store.uri(prefix))
         listing, single = list_objects(store, prefix)
+        listing = self._without_warehouse(store, listing, report)
         self.catalog.create_database(database, exist_ok=True)
         scope = Scope(store.url, database, prefix)
         known = self.state.load(scope)
@@ -169,6 +175,21 @@ class Crawler:
 
     # -- steps ---------------------------------------------------------------------------------
 
+    def _without_warehouse(
+        self, store: ObjectStore, listing: list[ObjectInfo], report: CrawlReport
+    ) -> list[ObjectInfo]:
+        """Leave out the catalog's own Iceberg files when the crawl covers the warehouse."""
+        warehouse = getattr(self.catalog, "warehouse", None)
+        if not warehouse:
+            return listing
+        inside = warehouse.rstrip("/") + "/"
+        kept = [info for info in listing if not store.uri(info.key).startswith(inside)]
+        if len(kept) < len(listing):
+            report.messages.append(
+                f"left out {len(listing) - len(kept)} file(s) of the Iceberg warehouse {warehouse}"
+            )
+        return kept
+
     @staticmethod
     def _only_new_folders(
         diff: ListingDiff, known: dict[str, FileState], report: CrawlReport
@@ -205,7 +226,8 @@ class Crawler:
         def run(info: ObjectInfo) -> Inspection:
             return _inspect_safely(store, info.key, options.sample_rows)
 
-        workers = min(self.workers, total)
+        default = LOCAL_WORKERS if store.url.startswith("file://") else REMOTE_WORKERS
+        workers = min(self.workers or default, total)
         with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
             results = pool.map(run, todo) if workers > 1 else map(run, todo)
             for done, (info, found) in enumerate(zip(todo, results, strict=True), 1):

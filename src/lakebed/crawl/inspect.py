@@ -34,7 +34,6 @@ _MEDIA_MAGIC: tuple[tuple[int, bytes, str], ...] = (
     (8, b"WEBP", "image/webp"),
     (8, b"WAVE", "audio/wav"),
     (8, b"AVI ", "video/x-msvideo"),
-    (0, b"ID3", "audio/mpeg"),
     (0, b"fLaC", "audio/flac"),
     (0, b"OggS", "audio/ogg"),
     (4, b"ftyp", "video/mp4"),
@@ -66,8 +65,10 @@ def media_type(head: bytes) -> str | None:
     for offset, magic, content_type in _MEDIA_MAGIC:
         if head[offset : offset + len(magic)] == magic:
             return content_type
-    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
-        return "audio/mpeg"  # an MPEG audio frame header
+    if head[:3] == b"ID3" and head[3:4] in (b"\x02", b"\x03", b"\x04") and head[4:5] == b"\x00":
+        return "audio/mpeg"  # an ID3v2 tag (text starting "ID3" has no version bytes)
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] != 0xFE:
+        return "audio/mpeg"  # an MPEG audio frame header (FF FE is a UTF-16 byte order mark)
     return None
 
 

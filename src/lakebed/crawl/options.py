@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from lakebed.errors import ConfigError
 
 SchemaPolicy = Literal["update", "log", "add_columns"]
 RemovedPolicy = Literal["delete", "deprecate", "log"]
@@ -32,3 +34,17 @@ class CrawlOptions(BaseModel):
     new_folders_only: bool = False
     #: Sibling folders whose column names overlap at least this much form one table.
     similarity: float = Field(default=0.7, gt=0.0, le=1.0)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as err:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}"
+                for e in err.errors()
+            )
+            raise ConfigError(
+                f"invalid crawl options: {problems}",
+                fix="use convert, schema_policy (update|log|add_columns), removed_policy "
+                "(delete|deprecate|log), table_prefix, sample_rows, new_folders_only, similarity",
+            ) from None
