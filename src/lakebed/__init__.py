@@ -23,7 +23,7 @@ from lakebed.errors import (
     StorageError,
 )
 from lakebed.lake import Lake
-from lakebed.lake import open_lake as open  # noqa: A004 - `lakebed.open(path)` reads well
+from lakebed.lake import open_lake as open
 
 __version__ = "0.1.0"
 

@@ -236,7 +236,8 @@ class Lake:
         if any(True for _ in self.store.list(key)):
             return self.store, key
         raise NotFoundError(
-            f"{source!r} is neither a local path, a URL, nor a prefix in the lake {self.config.root}",
+            f"{source!r} is neither a local path, a URL, nor a prefix in the lake "
+            f"{self.config.root}",
             fix="pass an existing folder, an s3:// URL, or lake://PREFIX (see `lakebed ls`)",
         )
 
@@ -262,4 +263,3 @@ def open_lake(
 ) -> Lake:
     """Open (creating on first write) the lake at ``root``; settings as in ``LakeConfig``."""
     return Lake(resolve_config(root, config_file=config_file, **settings))
-

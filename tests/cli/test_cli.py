@@ -14,7 +14,9 @@ Run = tuple[int, str, str]
 
 
 @pytest.fixture
-def lakebed_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+def lakebed_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LAKEBED_LAKE", raising=False)
     monkeypatch.delenv("LAKEBED_CONFIG", raising=False)
@@ -34,7 +36,9 @@ def sales_csv(tmp_path: Path) -> Path:
     for day, rows in (("2026-11-01", 3), ("2026-11-02", 2)):
         part = folder / f"date={day}"
         part.mkdir(parents=True)
-        lines = ["order_id,sku,amount"] + [f"{day[-1]}{i},SKU-{i},{10 * (i + 1)}.5" for i in range(rows)]
+        lines = ["order_id,sku,amount"] + [
+            f"{day[-1]}{i},SKU-{i},{10 * (i + 1)}.5" for i in range(rows)
+        ]
         (part / "part-0.csv").write_text("\n".join(lines) + "\n")
     return folder
 
@@ -76,18 +80,27 @@ def test_crawl_tables_describe_and_sql(lakebed_cli, sales_csv: Path, tmp_path: P
     assert len(described["snapshots"]) == 1
 
     code, out, _ = lakebed_cli(
-        "sql", "SELECT date, sum(amount) AS total FROM shop.sales GROUP BY date ORDER BY date", "--format", "csv"
+        "sql",
+        "SELECT date, sum(amount) AS total FROM shop.sales GROUP BY date ORDER BY date",
+        "--format",
+        "csv",
     )
     assert code == 0
     assert out.splitlines() == ['"date","total"', "2026-11-01,61.5", "2026-11-02,31"]
 
     target = tmp_path / "out.parquet"
-    code, _, _ = lakebed_cli("sql", "SELECT * FROM shop.sales", "--format", "parquet", "--output", str(target))
+    code, _, _ = lakebed_cli(
+        "sql", "SELECT * FROM shop.sales", "--format", "parquet", "--output", str(target)
+    )
     assert code == 0
     assert pq.read_table(target).num_rows == 5
 
     code, out, _ = lakebed_cli(
-        "--json", "sql", "SELECT count(*) AS n FROM shop.sales WHERE date = DATE '2026-11-02'", "--dialect", "athena"
+        "--json",
+        "sql",
+        "SELECT count(*) AS n FROM shop.sales WHERE date = DATE '2026-11-02'",
+        "--dialect",
+        "athena",
     )
     assert json.loads(out) == [{"n": 2}]
 

@@ -17,13 +17,17 @@ def test_defaults_are_a_local_folder_with_a_sqlite_catalog(tmp_path: Path) -> No
     config = resolve_config(tmp_path / "lake", env={})
     assert config.is_local
     assert config.local_root == (tmp_path / "lake").resolve()
-    assert config.catalog_url() == f"sqlite:///{(tmp_path / 'lake' / '_catalog' / 'catalog.db').resolve()}"
+    assert (
+        config.catalog_url()
+        == f"sqlite:///{(tmp_path / 'lake' / '_catalog' / 'catalog.db').resolve()}"
+    )
 
 
 def test_arguments_beat_environment_which_beats_the_file(tmp_path: Path) -> None:
     file = write_toml(
         tmp_path,
-        'root = "/from/file"\ncatalog = "sqlite:///file.db"\n[s3]\nregion = "eu-west-1"\nendpoint_url = "http://file:1"\n',
+        'root = "/from/file"\ncatalog = "sqlite:///file.db"\n'
+        '[s3]\nregion = "eu-west-1"\nendpoint_url = "http://file:1"\n',
     )
     env = {"LAKEBED_LAKE": "s3://env-bucket/lake", "LAKEBED_S3_ENDPOINT_URL": "http://env:2"}
     config = resolve_config(config_file=file, env=env)

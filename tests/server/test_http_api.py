@@ -19,7 +19,9 @@ def client(tmp_path: Path) -> TestClient:
     lake = lakebed.open(tmp_path / "lake", env={})
     lake.create_table(
         "shop.orders",
-        pa.table({"order_id": [1, 2, 3], "country": ["DE", "FR", "DE"], "amount": [10.0, 5.5, 2.5]}),
+        pa.table(
+            {"order_id": [1, 2, 3], "country": ["DE", "FR", "DE"], "amount": [10.0, 5.5, 2.5]}
+        ),
         description="orders from the web shop",
     )
     return TestClient(create_app(lake))
@@ -36,7 +38,9 @@ def test_health_and_catalog(client: TestClient) -> None:
 
 
 def test_sql_as_json_csv_and_parquet(client: TestClient) -> None:
-    query = "SELECT country, sum(amount) AS total FROM shop.orders GROUP BY country ORDER BY country"
+    query = (
+        "SELECT country, sum(amount) AS total FROM shop.orders GROUP BY country ORDER BY country"
+    )
     body = client.post("/sql", json={"query": query}).json()
     assert body["rows"] == [{"country": "DE", "total": 12.5}, {"country": "FR", "total": 5.5}]
     assert [c["name"] for c in body["columns"]] == ["country", "total"]

@@ -309,9 +309,11 @@ class Catalog:
         partition_columns: Mapping[str, str] | None = None,
         options: Mapping[str, Any] | None = None,
         description: str | None = None,
+        properties: Mapping[str, str] | None = None,
         replace: bool = False,
     ) -> ExternalTable:
-        """Catalog raw files in place; ``replace`` updates an existing external table."""
+        """Catalog raw files in place; ``replace`` updates an existing external table (all of
+        its entry, properties included)."""
         ref = TableRef.parse(ident)
         self._require_database(ref.database)
         current = self._external.get(ref)
@@ -334,6 +336,7 @@ class Catalog:
                 partition_columns=partition_columns or {},
                 options=options or {},
                 description=description,
+                properties=properties or {},
                 replace=replace,
             )
         except IntegrityError:
@@ -341,3 +344,12 @@ class Catalog:
                 f"external table {ref} was registered by someone else just now",
                 fix="pass replace=True to update it",
             ) from None
+
+    def set_table_properties(self, ident: str, **props: str) -> None:
+        """Set properties of an Iceberg or external table (merged into the existing ones)."""
+        ref = TableRef.parse(ident)
+        if self._external.set_properties(ref, str_properties(props, "property")):
+            return
+        table = self.load_table(ident)  # a clear NotFoundError when missing
+        if isinstance(table, Table):
+            table.set_properties(**props)

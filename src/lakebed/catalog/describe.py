@@ -42,6 +42,7 @@ def describe_table(table: Table | ExternalTable, *, brief: bool = False) -> dict
         info.update(
             location=table.location,
             options=dict(table.options),
+            properties=dict(table.properties),
             updated_at=table.updated_at.isoformat() if table.updated_at else None,
             columns=_columns(table.schema, table.partition_columns),
             partitioning=list(table.partition_columns),

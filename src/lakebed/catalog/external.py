@@ -37,6 +37,7 @@ external_tables = sa.Table(
     sa.Column("options", sa.Text, nullable=False),
     sa.Column("files", sa.Text, nullable=False),
     sa.Column("description", sa.Text, nullable=True),
+    sa.Column("properties", sa.Text, nullable=False, server_default="{}"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
@@ -67,6 +68,8 @@ class ExternalTable:
     options: dict[str, Any] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     description: str | None = None
+    #: Free string properties, as Iceberg tables have (e.g. ``lakebed.deprecated=true``).
+    properties: dict[str, str] = field(default_factory=dict)
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -97,6 +100,16 @@ def _json(value: Any, what: str, ident: str) -> str:
             f"{what} of external table {ident} cannot be stored: {exc}",
             fix="use only strings, numbers, booleans, lists and dicts",
         ) from None
+
+
+def _str_pairs(props: Mapping[str, str], ident: str) -> dict[str, str]:
+    for key, value in props.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise ConfigError(
+                f"property {key!r}={value!r} of external table {ident} is not a string pair",
+                fix="convert property keys and values to strings",
+            )
+    return dict(props)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -150,6 +163,7 @@ class ExternalRegistry:
         partition_columns: Mapping[str, str],
         options: Mapping[str, Any],
         description: str | None,
+        properties: Mapping[str, str],
         replace: bool,
     ) -> ExternalTable:
         """Insert (or with ``replace``, overwrite) the entry for ``ref``."""
@@ -173,6 +187,7 @@ class ExternalRegistry:
             "options": _json(dict(options), "options", ident),
             "files": _json(list(files), "files", ident),
             "description": description,
+            "properties": _json(_str_pairs(properties, ident), "properties", ident),
             "updated_at": now,
         }
         keys = {
@@ -193,6 +208,22 @@ class ExternalRegistry:
             raise StorageError(f"external table {ident} vanished while being registered")
         return found
 
+    def set_properties(self, ref: TableRef, props: Mapping[str, str]) -> bool:
+        """Merge ``props`` into the entry's properties in one transaction; False if missing."""
+        ident = str(ref)
+        with self.engine.begin() as conn:
+            query = sa.select(external_tables.c.properties).where(self._where(ref))
+            current = conn.execute(query).scalar()
+            if current is None:
+                return False
+            merged = {**json.loads(current or "{}"), **_str_pairs(props, ident)}
+            conn.execute(
+                external_tables.update()
+                .where(self._where(ref))
+                .values(properties=_json(merged, "properties", ident), updated_at=datetime.now(UTC))
+            )
+        return True
+
     def delete(self, ref: TableRef) -> bool:
         """Remove the entry; True if there was one."""
         with self.engine.begin() as conn:
@@ -210,6 +241,7 @@ class ExternalRegistry:
             options=json.loads(row["options"]),
             files=json.loads(row["files"]),
             description=row["description"],
+            properties=json.loads(row["properties"] or "{}"),
             created_at=_aware(row["created_at"]),
             updated_at=_aware(row["updated_at"]),
         )

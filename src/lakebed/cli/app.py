@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,14 +44,18 @@ def _global(
     ctx: typer.Context,
     lake: Annotated[
         str | None,
-        typer.Option("--lake", envvar="LAKEBED_LAKE", help="Lake root: a folder or s3://bucket/prefix."),
+        typer.Option(
+            "--lake", envvar="LAKEBED_LAKE", help="Lake root: a folder or s3://bucket/prefix."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")] = False,
 ) -> None:
     ctx.obj = State(lake_root=lake, as_json=as_json)
 
 
-def _emit(st: State, value: Any, rows: list[dict[str, Any]] | None = None, title: str | None = None) -> None:
+def _emit(
+    st: State, value: Any, rows: list[dict[str, Any]] | None = None, title: str | None = None
+) -> None:
     if st.as_json:
         render.emit_json(value)
     else:
@@ -71,14 +75,20 @@ def init(ctx: typer.Context) -> None:
     if st.as_json:
         render.emit_json(info)
     else:
-        render.console.print(f"lake ready at [bold]{info['root']}[/bold] (catalog {info['catalog']})")
+        render.console.print(
+            f"lake ready at [bold]{info['root']}[/bold] (catalog {info['catalog']})"
+        )
 
 
 @app.command()
 def put(
     ctx: typer.Context,
-    source: Annotated[Path, typer.Argument(help="A local file, or a folder to upload recursively.")],
-    key: Annotated[str | None, typer.Argument(help="Key (or prefix for a folder); default raw/NAME.")] = None,
+    source: Annotated[
+        Path, typer.Argument(help="A local file, or a folder to upload recursively.")
+    ],
+    key: Annotated[
+        str | None, typer.Argument(help="Key (or prefix for a folder); default raw/NAME.")
+    ] = None,
     content_type: Annotated[str | None, typer.Option(help="Content type to record.")] = None,
 ) -> None:
     """Store a file or a folder of files in the lake, as they are."""
@@ -89,7 +99,10 @@ def put(
     with render.transfer_bar(f"put {source.name}", total) as advance:
         for path, target in uploads:
             results.append(st.lake.put(target, path, content_type=content_type, progress=advance))
-    rows = [{"key": i.key, "size": render.human_size(i.size), "content_type": i.content_type} for i in results]
+    rows = [
+        {"key": i.key, "size": render.human_size(i.size), "content_type": i.content_type}
+        for i in results
+    ]
     _emit(st, [vars(i) for i in results], rows)
 
 
@@ -128,8 +141,12 @@ def ls_(ctx: typer.Context, prefix: Annotated[str, typer.Argument()] = "") -> No
     st = state(ctx)
     infos = st.lake.ls(prefix)
     rows = [
-        {"key": i.key, "size": render.human_size(i.size), "modified": i.modified.strftime("%Y-%m-%d %H:%M:%S"),
-         "content_type": i.content_type or ""}
+        {
+            "key": i.key,
+            "size": render.human_size(i.size),
+            "modified": i.modified.strftime("%Y-%m-%d %H:%M:%S"),
+            "content_type": i.content_type or "",
+        }
         for i in infos
     ]
     _emit(st, [vars(i) for i in infos], rows)
@@ -142,14 +159,14 @@ def rm(ctx: typer.Context, key: str) -> None:
     render.errors.print(f"removed {key}")
 
 
-class Dialect(str, Enum):
+class Dialect(StrEnum):
     duckdb = "duckdb"
     athena = "athena"
     trino = "trino"
     spark = "spark"
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -162,7 +179,9 @@ def sql(
     query: str,
     dialect: Annotated[Dialect | None, typer.Option(help="SQL dialect of the query.")] = None,
     format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file.")
+    ] = None,
     max_rows: Annotated[int, typer.Option(help="Rows shown in table format.")] = 50,
 ) -> None:
     """Run SQL over the lake's tables."""
@@ -179,7 +198,9 @@ def select(
     ctx: typer.Context,
     key: str,
     query: str,
-    input_format: Annotated[str | None, typer.Option("--input-format", help="Format of the object.")] = None,
+    input_format: Annotated[
+        str | None, typer.Option("--input-format", help="Format of the object.")
+    ] = None,
     format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:
@@ -197,8 +218,15 @@ def convert(
     ctx: typer.Context,
     source: Path,
     dest: Path,
-    to: Annotated[str, typer.Option("--to", help="Target format: csv, tsv, json, jsonl, avro, parquet, orc, recordio.")],
-    from_format: Annotated[str | None, typer.Option("--from", help="Source format (default: detect).")] = None,
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to", help="Target format: csv, tsv, json, jsonl, avro, parquet, orc, recordio."
+        ),
+    ],
+    from_format: Annotated[
+        str | None, typer.Option("--from", help="Source format (default: detect).")
+    ] = None,
 ) -> None:
     """Convert a file between formats, streaming (files larger than memory pass)."""
     st = state(ctx)

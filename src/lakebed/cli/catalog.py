@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -11,13 +11,13 @@ from lakebed.cli import render
 from lakebed.cli.app import app, state
 
 
-class SchemaPolicy(str, Enum):
+class SchemaPolicy(StrEnum):
     update = "update"
     log = "log"
     add_columns = "add_columns"
 
 
-class RemovedPolicy(str, Enum):
+class RemovedPolicy(StrEnum):
     delete = "delete"
     deprecate = "deprecate"
     log = "log"
@@ -26,11 +26,21 @@ class RemovedPolicy(str, Enum):
 @app.command()
 def crawl(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="A lake prefix (lake://raw), local folder or s3:// URL.")],
-    database: Annotated[str, typer.Option("--database", "-d", help="Database to register tables in.")],
-    convert: Annotated[bool, typer.Option(help="Write Iceberg tables instead of external ones.")] = False,
-    schema_policy: Annotated[SchemaPolicy, typer.Option(help="On a changed schema.")] = SchemaPolicy.update,
-    removed_policy: Annotated[RemovedPolicy, typer.Option(help="On removed files.")] = RemovedPolicy.deprecate,
+    source: Annotated[
+        str, typer.Argument(help="A lake prefix (lake://raw), local folder or s3:// URL.")
+    ],
+    database: Annotated[
+        str, typer.Option("--database", "-d", help="Database to register tables in.")
+    ],
+    convert: Annotated[
+        bool, typer.Option(help="Write Iceberg tables instead of external ones.")
+    ] = False,
+    schema_policy: Annotated[
+        SchemaPolicy, typer.Option(help="On a changed schema.")
+    ] = SchemaPolicy.update,
+    removed_policy: Annotated[
+        RemovedPolicy, typer.Option(help="On removed files.")
+    ] = RemovedPolicy.deprecate,
     table_prefix: Annotated[str, typer.Option(help="Prefix for new table names.")] = "",
 ) -> None:
     """Infer formats, schemas and partitions under SOURCE and register tables."""

@@ -15,7 +15,8 @@ from lakebed.cli.app import app, state
 def quickstart(
     ctx: typer.Context,
     lake: Annotated[
-        str | None, typer.Option("--lake", help="Where to build the demo lake (default ./demo-lake).")
+        str | None,
+        typer.Option("--lake", help="Where to build the demo lake (default ./demo-lake)."),
     ] = None,
 ) -> None:
     """Build a demo lake from messy multi-format raw data, crawl, convert and query it."""

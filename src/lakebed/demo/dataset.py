@@ -20,7 +20,7 @@ import random
 import struct
 import zlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 CATEGORIES = ["shoes", "jackets", "bags", "hats", "socks", "watches"]
@@ -75,7 +75,7 @@ def _clickstream(
     compressed: bool,
 ) -> None:
     lines = []
-    base = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    base = datetime(day.year, day.month, day.day, tzinfo=UTC)
     for i in range(4000):
         event = {
             "event_id": f"{day:%Y%m%d}-{i:06d}",
@@ -83,8 +83,10 @@ def _clickstream(
             "customer_id": rng.randint(1, customers),
             "event": rng.choice(EVENTS),
             "sku": rng.choice(skus),
-            "device": {"type": rng.choice(["mobile", "desktop", "tablet"]), "os": rng.choice(
-                ["ios", "android", "windows", "macos", "linux"])},
+            "device": {
+                "type": rng.choice(["mobile", "desktop", "tablet"]),
+                "os": rng.choice(["ios", "android", "windows", "macos", "linux"]),
+            },
             "tags": rng.sample(["sale", "new", "promo", "email", "ad"], k=rng.randint(0, 2)),
         }
         if rng.random() < 0.1:
@@ -159,8 +161,10 @@ def _customers(out: DemoDataset, rng: random.Random, count: int) -> None:
                 "email": email,
                 "signup_date": date(2024, 1, 1) + timedelta(days=rng.randint(0, 1000)),
                 "country": rng.choice(COUNTRIES),
-                "address": {"city": rng.choice(["Berlin", "Paris", "Austin", "Leeds"]),
-                            "postcode": f"{rng.randint(10000, 99999)}"},
+                "address": {
+                    "city": rng.choice(["Berlin", "Paris", "Austin", "Leeds"]),
+                    "postcode": f"{rng.randint(10000, 99999)}",
+                },
             }
         )
     path = out.root / "customers" / "customers.avro"
@@ -178,8 +182,10 @@ def _products(out: DemoDataset, rng: random.Random, skus: list[str]) -> None:
     table = pa.table(
         {
             "sku": skus,
-            "title": [f"{rng.choice(['Classic', 'Trail', 'Urban', 'Aero'])} {rng.choice(CATEGORIES)[:-1]}"
-                      for _ in skus],
+            "title": [
+                f"{rng.choice(['Classic', 'Trail', 'Urban', 'Aero'])} {rng.choice(CATEGORIES)[:-1]}"
+                for _ in skus
+            ],
             "category": [rng.choice(CATEGORIES) for _ in skus],
             "list_price": [round(rng.uniform(5, 250), 2) for _ in skus],
             "in_stock": [rng.random() > 0.1 for _ in skus],
@@ -203,7 +209,9 @@ def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     """A solid-colour PNG, written by hand to avoid an imaging dependency for 12 thumbnails."""
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
 
     row = b"\x00" + bytes(rgb) * width
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)

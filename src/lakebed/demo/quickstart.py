@@ -17,6 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from lakebed.catalog import Table
 from lakebed.demo.dataset import generate
 from lakebed.lake import Lake
 
@@ -83,11 +84,15 @@ def run_quickstart(
             dataset = generate(Path(tmp))
             entry["files"] = len(dataset.files)
             entry["bytes"] = sum(p.stat().st_size for p in dataset.files)
-        say(f"Generated {len(dataset.files)} raw files (JSON Lines, gzip, CSV, Avro, Parquet, PNG).")
+        say(
+            f"Generated {len(dataset.files)} raw files (JSON Lines, gzip, CSV, Avro, Parquet, PNG)."
+        )
 
         with _step(report, "store in the raw zone") as entry:
             for path in dataset.files:
-                lake.put(f"raw/{path.relative_to(dataset.root).as_posix()}", path, progress=progress)
+                lake.put(
+                    f"raw/{path.relative_to(dataset.root).as_posix()}", path, progress=progress
+                )
             entry["objects"] = len(dataset.files)
         say(f"Stored them as they came under {lake.store.uri('raw')}/.")
 
@@ -117,8 +122,8 @@ def run_quickstart(
             show(title, result)
 
     with _step(report, "time travel") as entry:
-        before = lake.table("shop.products")
-        first_snapshot = before.current_snapshot()
+        first_snapshot = _iceberg(lake, "shop.products").current_snapshot()
+        assert first_snapshot is not None, "a converted table has a snapshot"
         lake.sql(
             "INSERT INTO shop.products SELECT 'SKU-NEW01' AS sku, 'Limited sneaker' AS title, "
             "'shoes' AS category, 199.0 AS list_price, true AS in_stock, "
@@ -126,22 +131,34 @@ def run_quickstart(
         )
         now = lake.sql("SELECT count(*) AS products FROM shop.products")
         then = lake.sql(
-            f"SELECT count(*) AS products FROM shop.products FOR VERSION AS OF {first_snapshot.snapshot_id}",
+            "SELECT count(*) AS products FROM shop.products "
+            f"FOR VERSION AS OF {first_snapshot.snapshot_id}",
             dialect="trino",
         )
         entry["now"] = now.column(0)[0].as_py()
         entry["then"] = then.column(0)[0].as_py()
-    say(f"Time travel: shop.products has {entry['now']} rows now, {entry['then']} at its first snapshot.")
+    say(
+        f"Time travel: shop.products has {entry['now']} rows now, "
+        f"{entry['then']} at its first snapshot."
+    )
 
     with _step(report, "query a raw object in place") as entry:
         key = next(i.key for i in lake.ls("raw/transactions/") if i.key.endswith(".csv"))
         selected = lake.select(
-            key, "SELECT country, count(*) AS n FROM s3object GROUP BY country ORDER BY n DESC LIMIT 3"
+            key,
+            "SELECT country, count(*) AS n FROM s3object GROUP BY country ORDER BY n DESC LIMIT 3",
         )
         entry["rows"] = selected.num_rows
     if show:
         show(f"S3 Select-style query of {key}", selected)
     return report
+
+
+def _iceberg(lake: Lake, ident: str) -> Table:
+    table = lake.table(ident)
+    if not isinstance(table, Table):
+        raise TypeError(f"{ident} is an external table; the quickstart converts it to Iceberg")
+    return table
 
 
 def _crawl_counts(report: Any) -> dict[str, Any]:
