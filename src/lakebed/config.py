@@ -91,7 +91,7 @@ class LakeConfig(_Section):
 
 
 _TOP_LEVEL_ENV = {"LAKEBED_LAKE": "root", "LAKEBED_ROOT": "root", "LAKEBED_CATALOG": "catalog"}
-_SECTIONS = {"s3": S3Config, "query": QueryConfig}
+_SECTIONS: dict[str, type[_Section]] = {"s3": S3Config, "query": QueryConfig}
 
 
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:

@@ -137,8 +137,7 @@ class Quarantine:
         ref = TableRef.parse(target)
         if ref.database != self.database:
             raise ConfigError(
-                f"target {target!r} is not in database {self.database!r}, whose quarantine "
-                f"this is",
+                f"target {target!r} is not in database {self.database!r}, whose quarantine this is",
                 fix=f"use Quarantine(catalog, {ref.database!r}) for it",
             )
         if not job:
@@ -205,9 +204,25 @@ class Quarantine:
     def discard(self, run_id: str) -> None:
         """Remove the records of ``run_id``, in one snapshot (a job whose data commit never
         happened takes its records back, so a retry does not quarantine them twice)."""
-        if not run_id or "'" in run_id:
-            raise ConfigError(f"invalid run id {run_id!r}", fix="pass the id the records got")
+        self._delete(f"run_id = {_quoted(run_id)}")
+
+    def supersede(self, *, target: str, job: str, keep: Iterable[str]) -> None:
+        """Remove ``job``'s records for ``target`` except those of the runs in ``keep``, in one
+        snapshot: a job that rewrote ``target`` from scratch re-met every bad record, so the
+        records of its earlier runs would count them twice."""
+        kept = ", ".join(_quoted(run) for run in keep)
+        condition = f"target = {_quoted(str(TableRef.parse(target)))} AND job = {_quoted(job)}"
+        self._delete(f"{condition} AND run_id NOT IN ({kept})" if kept else condition)
+
+    def _delete(self, condition: str) -> None:
         table = self._table(create=False)
-        if table is None or not table.scan(filter=f"run_id = '{run_id}'", limit=1).num_rows:
-            return
-        table.overwrite(SCHEMA.empty_table(), filter=f"run_id = '{run_id}'")
+        if table is None or not table.scan(filter=condition, limit=1).num_rows:
+            return  # nothing to remove: no empty snapshot
+        table.overwrite(SCHEMA.empty_table(), filter=condition)
+
+
+def _quoted(value: str) -> str:
+    """``value`` as a filter string literal (run ids and job names have no quotes)."""
+    if not value or "'" in value:
+        raise ConfigError(f"invalid value {value!r} in a quarantine filter", fix="drop the quotes")
+    return f"'{value}'"

@@ -141,7 +141,8 @@ def test_removed_policies_deprecate_and_log(
     assert report.table("users").action == "deprecated"
     users = catalog.load_table("web.users")
     assert isinstance(users, ExternalTable)
-    assert (users.description or "").startswith("[deprecated]")
+    assert users.properties["lakebed.deprecated"] == "true"
+    assert not (users.description or "").startswith("[deprecated]")
     # a partly removed table loses the references it can no longer read
     metrics = catalog.load_table("web.metrics")
     assert isinstance(metrics, ExternalTable) and len(metrics.files) == 1
@@ -292,3 +293,24 @@ def test_the_catalogs_own_warehouse_is_not_crawled(tmp_path: Path) -> None:
         assert any("warehouse" in m for m in report.notes())
     finally:
         catalog.close()
+
+
+def test_a_deprecated_table_is_marked_by_property_and_revived_when_files_return(
+    messy: Path, store: ObjectStore, catalog: Catalog
+) -> None:
+    crawler = Crawler(catalog)
+    crawler.crawl(store, "raw", database="web")
+    catalog.set_table_properties("web.users", owner="ml-team")
+    avro = (messy / "users/users.avro").read_bytes()
+    (messy / "users/users.avro").unlink()
+    crawler.crawl(store, "raw", database="web")
+    assert catalog.load_table("web.users").properties == {
+        "owner": "ml-team",
+        "lakebed.deprecated": "true",
+    }
+
+    (messy / "users/users.avro").write_bytes(avro)
+    back = crawler.crawl(store, "raw", database="web")
+    assert back.table("users").action in {"created", "updated"}
+    users = catalog.load_table("web.users")
+    assert users.properties == {"owner": "ml-team", "lakebed.deprecated": "false"}

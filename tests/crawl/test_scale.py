@@ -46,4 +46,5 @@ def test_many_files_cost_a_handful_of_sql_statements(tmp_path: Path, catalog: Ca
     assert again.files_inspected == 0 and again.files_unchanged == FILES
     state_reads = [s for s in statements if s.startswith("SELECT") and "lakebed_crawl_files" in s]
     assert len(state_reads) == 1, state_reads  # the whole diff in one query
-    assert len(statements) < 15, statements
+    # a fixed cost per crawl (the commit log adds its table check and one query), not per file
+    assert len(statements) < 16, statements

@@ -6,6 +6,7 @@ from lakebed.crawl import Crawler, CrawlOptions
 report = Crawler(catalog).crawl(store, "raw", database="web", options=CrawlOptions())
 report.summary_rows()       # one row per table: created / updated / unchanged / ...
 report.skipped              # [(key, reason)] for corrupt, unreadable and non-tabular files
+report.bad_records          # convert=True: records quarantined in <database>._quarantine
 ```
 
 Re-crawls are incremental: the state of each crawled file lives in the catalog's SQL database,

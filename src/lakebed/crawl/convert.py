@@ -4,28 +4,41 @@ Each file is read through ``lakebed.formats``, fitted to the table's schema, giv
 values from the folder path, and appended; the table is partitioned by the identity of those
 columns. Files are committed in chunks of about ``CHUNK_BYTES`` of source data (one snapshot per
 chunk), so memory stays bounded by a chunk, not by the table. A file that cannot be read or
-fitted is left out and reported with its reason; it never stops the crawl. When a file changed
-or left the table, the table is rewritten from its files (first chunk overwrites).
+fitted is left out and reported with its reason; it never stops the crawl. A record that cannot
+be read goes to the database's quarantine (:mod:`lakebed.quarantine`) with its file, location
+and reason, so rows read = rows written + rows quarantined. When a file changed or left the
+table, the table is rewritten from its files (first chunk overwrites) and the records
+quarantined for it by earlier crawls give way to those met now.
+
+Each chunk is written ahead to the commit log before its commit (:mod:`lakebed.crawl.commits`),
+so a crash before the crawl saves its state never converts a file twice.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.types as pat
 
+from lakebed.crawl import commits
+from lakebed.crawl.commits import CommitMode, PendingCommit
 from lakebed.crawl.conform import conform_batch
-from lakebed.crawl.external import result_for, table_location
+from lakebed.crawl.external import DEPRECATED_PROPERTY, result_for, table_location
 from lakebed.crawl.grouping import FileFacts, PlannedTable
 from lakebed.crawl.inspect import open_source
 from lakebed.crawl.partitions import partition_values
 from lakebed.crawl.reconcile import Retirement, TableWork
+from lakebed.crawl.recovery import CRAWL_JOB
 from lakebed.crawl.report import TableResult
 from lakebed.crawl.schema_merge import diff_schemas, merge_types
+from lakebed.crawl.state import CrawlState, FileState, Scope
 from lakebed.errors import AlreadyExistsError, LakebedError
 from lakebed.formats.base import BadRecord
+from lakebed.quarantine import Quarantine
 from lakebed.storage.base import ObjectStore
 
 if TYPE_CHECKING:
@@ -33,7 +46,6 @@ if TYPE_CHECKING:
 
 CHUNK_BYTES = 128 << 20
 LOCATION_PROPERTY = "lakebed.crawl.location"
-DEPRECATED_PROPERTY = "lakebed.deprecated"
 
 
 def _iceberg_widens(old: pa.DataType, new: pa.DataType) -> bool:
@@ -63,12 +75,12 @@ def _evolve(iceberg: Table, merged: pa.Schema, policy: str, result: TableResult)
         return
     add = [f for f in merged if f.name not in current.names]
     widen: dict[str, pa.DataType] = {}
-    for field in merged:
-        if field.name in current.names:
-            old = current.field(field.name).type
-            target = merge_types(old, field.type)
+    for column in merged:
+        if column.name in current.names:
+            old = current.field(column.name).type
+            target = merge_types(old, column.type)
             if not target.equals(old) and _iceberg_widens(old, target):
-                widen[field.name] = target
+                widen[column.name] = target
     if policy == "log":
         result.schema_applied = False
         return
@@ -89,15 +101,19 @@ def _file_table(
     target: pa.Schema,
     bad: list[BadRecord],
 ) -> pa.Table:
+    """One file's rows fitted to ``target``; its bad records go to ``bad``, named by URI."""
     from lakebed import formats
 
     constants = partition_values(planned.partition_folder(facts), planned.partition_columns)
     fmt = formats.get_format(facts.format)
+    uri = store.uri(facts.key)
+
+    def keep(record: BadRecord) -> None:
+        bad.append(replace(record, source=uri))
+
     batches = []
     with open_source(store, facts.key) as source:
-        for batch in fmt.read(
-            source, name=facts.key, on_bad_record=bad.append, **dict(facts.options)
-        ):
+        for batch in fmt.read(source, name=facts.key, on_bad_record=keep, **dict(facts.options)):
             batches.append(conform_batch(batch, target, constants))
     return pa.Table.from_batches(batches, schema=target)
 
@@ -145,55 +161,104 @@ def _open_table(
     )
 
 
-def convert_table(
-    catalog: Catalog,
-    store: ObjectStore,
-    prefix: str,
-    work: TableWork,
-    *,
-    schema_policy: str,
-    sizes: Mapping[str, int],
-    failed: list[tuple[str, str]],
-) -> TableResult:
-    """Create, append to or rewrite the Iceberg table of ``work``; failed files go to
-    ``failed`` as (key, reason)."""
+@dataclass
+class ConvertRun:
+    """What every table of one converting crawl shares: where the files are, the state to
+    write ahead to, the quarantine, and what has been committed so far."""
+
+    catalog: Catalog
+    store: ObjectStore
+    prefix: str
+    scope: Scope
+    state: CrawlState
+    quarantine: Quarantine
+    schema_policy: str
+    #: The crawl's file states (with format and fingerprint), by key.
+    current: Mapping[str, FileState]
+    schemas: Mapping[str, pa.Schema]
+    #: Files that could not be converted, as (key, reason).
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    #: Ids of the commits written ahead, by table (marked done with the state save).
+    commit_ids: dict[str, list[str]] = field(default_factory=dict)
+
+    def commit(
+        self,
+        iceberg: Table,
+        ident: str,
+        keys: Sequence[str],
+        data: pa.Table,
+        bad: Sequence[BadRecord],
+        *,
+        overwrite: bool,
+    ) -> int:
+        """Write ahead, quarantine ``bad``, then commit ``data``; returns the records
+        quarantined. Nothing at all for an append of no rows and no bad records."""
+        if not overwrite and not data.num_rows and not bad:
+            return 0
+        commit_id = uuid.uuid4().hex
+        states = [self.current[key].with_(table=ident, skip_reason=None) for key in keys]
+        mode: CommitMode = "overwrite" if overwrite else "append"
+        commits.begin(
+            self.state,
+            self.scope,
+            PendingCommit(commit_id, ident, mode, states, commits.files_hash(states)),
+            self.schemas,
+        )
+        self.commit_ids.setdefault(ident, []).append(commit_id)
+        quarantined = self.quarantine.add(bad, target=ident, job=CRAWL_JOB, run_id=commit_id)
+        properties = commits.summary_properties(commit_id, states)
+        if overwrite:
+            iceberg.overwrite(data, properties=properties)
+            self.quarantine.supersede(target=ident, job=CRAWL_JOB, keep=[commit_id])
+        elif data.num_rows:
+            iceberg.append(data, properties=properties)
+        return quarantined
+
+
+def convert_table(run: ConvertRun, work: TableWork) -> TableResult:
+    """Create, append to or rewrite the Iceberg table of ``work``; files that cannot be read
+    go to ``run.failed``, records that cannot be read to the quarantine."""
     result = result_for(work, "iceberg")
     if work.action == "unchanged" and work.exists:
         return result
-    iceberg = _open_table(catalog, store, prefix, work, result)
+    store = run.store
+    iceberg = _open_table(run.catalog, store, run.prefix, work, result)
     planned = work.table
     if work.exists and result.action != "created":
-        _evolve(iceberg, full_schema(planned), schema_policy, result)
+        _evolve(iceberg, full_schema(planned), run.schema_policy, result)
         if iceberg.properties.get(DEPRECATED_PROPERTY) == "true":
             iceberg.set_properties(**{DEPRECATED_PROPERTY: "false"})
     target = iceberg.schema
     new = set(work.new_keys)
     files = planned.files if work.rebuild else [f for f in planned.files if f.key in new]
-    rows, bad = 0, list[BadRecord]()
+    sizes = {key: s.size for key, s in run.current.items()}
+    chunks = list(_chunks(files, sizes))
     overwrite = work.rebuild
-    for chunk in _chunks(files, sizes):
-        tables = []
+    rows = 0
+    all_bad: list[BadRecord] = []
+    for chunk in chunks or ([[]] if overwrite else []):  # a rewrite to no files still commits
+        tables, bad, keys = [], list[BadRecord](), list[str]()
         for facts in chunk:
+            file_bad: list[BadRecord] = []
             try:
-                tables.append(_file_table(store, facts, planned, target, bad))
+                tables.append(_file_table(store, facts, planned, target, file_bad))
             except (LakebedError, OSError, ValueError, pa.ArrowException) as err:
                 reason = err.message if isinstance(err, LakebedError) else str(err)
-                failed.append((facts.key, f"not converted: {reason}"))
+                run.failed.append((facts.key, f"not converted: {reason}"))
+                continue  # the whole file is reported as skipped, not record by record
+            bad.extend(file_bad)
+            keys.append(facts.key)
         data = pa.concat_tables(tables) if tables else target.empty_table()
-        if overwrite:
-            iceberg.overwrite(data)
-            overwrite = False
-        elif data.num_rows:
-            iceberg.append(data)
+        result.bad_records += run.commit(iceberg, work.ident, keys, data, bad, overwrite=overwrite)
+        overwrite = False
         rows += data.num_rows
-    if overwrite:  # every file of a rewritten table is gone or failed
-        iceberg.overwrite(target.empty_table())
+        all_bad.extend(bad[:1])
     result.rows = rows
-    if bad:
-        first = bad[0]
+    if result.bad_records:
+        first = all_bad[0]
         result.notes.append(
-            f"{len(bad)} bad record(s) left out, first in {first.source} at {first.location}: "
-            f"{first.reason}"
+            f"{result.bad_records} bad record(s) quarantined in {run.quarantine.ident}, first "
+            f"in {first.source} at {first.location}: {first.reason}"
         )
     return result
 

@@ -5,7 +5,13 @@ A crawl lists the objects under the prefix, compares them with the state of the 
 time is spent waiting on storage), groups all known tabular files into tables, and writes each
 table that changed once: as an external table over the files in place, or, with ``convert``, as
 an Iceberg table. Nothing about a single file is fatal: a file that cannot be read is reported
-in ``CrawlReport.skipped`` with its reason. The state is saved last, in one transaction.
+in ``CrawlReport.skipped`` with its reason, and a record a converting crawl cannot read goes to
+the database's quarantine. The state is saved last, in one transaction; a converting crawl
+writes each commit ahead and the next crawl settles what a crash left pending
+(:mod:`lakebed.crawl.recovery`), so no file is converted twice.
+
+Table names derived from files never start with ``_``: those are lakebed's own
+(``<database>._quarantine``).
 """
 
 from __future__ import annotations
@@ -17,17 +23,19 @@ from typing import TYPE_CHECKING
 
 import pyarrow.fs as pafs
 
-from lakebed.crawl.convert import convert_table, retire_iceberg
+from lakebed.crawl.convert import ConvertRun, convert_table, retire_iceberg
 from lakebed.crawl.external import register_external, retire_external
 from lakebed.crawl.grouping import FileFacts, PlannedTable, file_stem, plan_tables
 from lakebed.crawl.inspect import Inspection, inspect_object
 from lakebed.crawl.options import CrawlOptions
-from lakebed.crawl.partitions import sanitize_name
+from lakebed.crawl.partitions import table_name
 from lakebed.crawl.reconcile import Retirement, TableWork, plan_work
+from lakebed.crawl.recovery import recover
 from lakebed.crawl.report import CrawlReport, TableResult
 from lakebed.crawl.schema_merge import fingerprint
 from lakebed.crawl.state import CrawlState, FileState, ListingDiff, Scope, diff_listing
 from lakebed.errors import AlreadyExistsError, LakebedError, NotFoundError
+from lakebed.quarantine import Quarantine
 from lakebed.storage.base import ObjectInfo, ObjectStore
 
 if TYPE_CHECKING:
@@ -127,6 +135,7 @@ class Crawler:
         listing = self._without_warehouse(store, listing, report)
         self.catalog.create_database(database, exist_ok=True)
         scope = Scope(store.url, database, prefix)
+        report.messages.extend(recover(self.catalog, self.state, scope))
         known = self.state.load(scope)
         diff = diff_listing(listing, known)
         removed_policy = options.removed_policy
@@ -137,7 +146,7 @@ class Crawler:
         report.files_new, report.files_changed = len(diff.new), len(diff.changed)
         report.files_unchanged, report.files_removed = len(diff.unchanged), len(diff.removed)
 
-        current, new_schemas = self._inspect(store, diff, options, progress, report)
+        current, new_schemas, sampled_bad = self._inspect(store, diff, options, progress, report)
         schemas = self._schemas(current, new_schemas)
         planned = plan_tables(
             self._facts(current, prefix, single),
@@ -147,14 +156,23 @@ class Crawler:
         )
 
         def ident_of(table: PlannedTable) -> str:
-            return f"{database}.{sanitize_name(options.table_prefix + table.name)}"
+            return f"{database}.{table_name(options.table_prefix + table.name)}"
 
         existing = set(self.catalog.list_tables(database))
         works, retirements = plan_work(planned, ident_of, known, diff, existing, removed_policy)
-        failed_files: list[tuple[str, str]] = []
-        failed_tables, conflicts = self._write(
-            store, prefix, works, options, current, failed_files, report
+        run = ConvertRun(
+            self.catalog,
+            store,
+            prefix,
+            scope,
+            self.state,
+            Quarantine(self.catalog, database),
+            options.schema_policy,
+            current,
+            schemas,
         )
+        failed_tables, conflicts = self._write(run, works, options, sampled_bad, report)
+        failed_files = run.failed
         for retirement in retirements:
             report.tables.append(self._retire(retirement))
 
@@ -162,7 +180,15 @@ class Crawler:
         writes, deletes = self._state_changes(
             current, known, works, diff, removed_policy, failed_files, failed_tables
         )
-        self.state.save(scope, writes, delete=deletes, schemas=new_schemas)
+        # Commits of tables whose state is not saved stay pending; the next crawl settles them.
+        done = [
+            commit_id
+            for ident, ids in run.commit_ids.items()
+            if ident not in failed_tables and ident not in conflicts
+            for commit_id in ids
+        ]
+        self.state.save(scope, writes, delete=deletes, schemas=new_schemas, done=done)
+        report.bad_records = sum(r.bad_records for r in report.tables)
         reasons = {k: s.skip_reason for k, s in current.items() if s.skip_reason}
         reasons.update(dict(failed_files))
         report.skipped = sorted((k, r) for k, r in reasons.items() if r)
@@ -213,15 +239,17 @@ class Crawler:
         options: CrawlOptions,
         progress: ProgressCallback | None,
         report: CrawlReport,
-    ) -> tuple[dict[str, FileState], dict[str, pa.Schema]]:
-        """Inspect new and changed objects; returns the states of all present files and the
-        schemas seen for the first time, by fingerprint."""
+    ) -> tuple[dict[str, FileState], dict[str, pa.Schema], dict[str, int]]:
+        """Inspect new and changed objects; returns the states of all present files, the
+        schemas seen for the first time, by fingerprint, and the bad records met while
+        sampling, by key."""
         todo = diff.new + diff.changed
         total = len(todo)
         if progress:
             progress(0, total)
         current = {s.key: s for s in diff.unchanged}
         schemas: dict[str, pa.Schema] = {}
+        sampled_bad: dict[str, int] = {}
 
         def run(info: ObjectInfo) -> Inspection:
             return _inspect_safely(store, info.key, options.sample_rows)
@@ -239,10 +267,12 @@ class Crawler:
                     schemas.setdefault(print_, found.schema)
                     state = state.with_(fingerprint=print_)
                 current[info.key] = state
+                if found.bad_sampled:
+                    sampled_bad[info.key] = found.bad_sampled
                 if progress:
                     progress(done, total)
         report.files_inspected = total
-        return current, schemas
+        return current, schemas, sampled_bad
 
     def _schemas(
         self, current: dict[str, FileState], new: dict[str, pa.Schema]
@@ -266,35 +296,30 @@ class Crawler:
 
     def _write(
         self,
-        store: ObjectStore,
-        prefix: str,
+        run: ConvertRun,
         works: list[TableWork],
         options: CrawlOptions,
-        current: dict[str, FileState],
-        failed_files: list[tuple[str, str]],
+        sampled_bad: dict[str, int],
         report: CrawlReport,
     ) -> tuple[set[str], set[str]]:
         """Write every table that needs it; returns the idents whose write failed, and those
         left alone because another table holds the name."""
-        sizes = {k: s.size for k, s in current.items()}
         failed: set[str] = set()
         conflicts: set[str] = set()
         for work in works:
             try:
                 if options.convert:
-                    result = convert_table(
-                        self.catalog,
-                        store,
-                        prefix,
-                        work,
-                        schema_policy=options.schema_policy,
-                        sizes=sizes,
-                        failed=failed_files,
-                    )
+                    result = convert_table(run, work)
                 else:
                     result = register_external(
-                        self.catalog, store, prefix, work, options.schema_policy
+                        self.catalog, run.store, run.prefix, work, options.schema_policy
                     )
+                    unread = sum(sampled_bad.get(f.key, 0) for f in work.table.files)
+                    if unread:
+                        result.notes.append(
+                            f"{unread} unreadable record(s) in the rows sampled from new files; "
+                            "they stay in the files (convert=True quarantines them)"
+                        )
             except LakebedError as err:
                 (conflicts if isinstance(err, AlreadyExistsError) else failed).add(work.ident)
                 result = TableResult(

@@ -11,9 +11,11 @@ from lakebed.errors import AlreadyExistsError
 from lakebed.storage.base import ObjectStore
 
 if TYPE_CHECKING:
-    from lakebed.catalog import Catalog, ExternalTable
+    from lakebed.catalog import Catalog
 
-DEPRECATED_MARK = "[deprecated]"
+#: Table property the crawler sets to "true" on a table whose files are all gone
+#: (removed_policy="deprecate") and back to "false" when files come back.
+DEPRECATED_PROPERTY = "lakebed.deprecated"
 
 
 def table_location(store: ObjectStore, prefix: str, folder: tuple[str, ...]) -> str:
@@ -52,6 +54,7 @@ def register_external(
     result = result_for(work, "external")
     table = work.table
     old = None
+    properties: dict[str, str] = {}
     if work.exists:
         current = catalog.load_table(work.ident)
         if current.kind != "external":
@@ -60,6 +63,9 @@ def register_external(
                 fix="crawl with convert=True, or drop it to register the files in place",
             )
         old = current.schema
+        properties = dict(current.properties)
+        if properties.get(DEPRECATED_PROPERTY) == "true":
+            properties[DEPRECATED_PROPERTY] = "false"
         if work.adopted and current.location != table_location(store, prefix, table.folder):
             raise AlreadyExistsError(
                 f"table {work.ident} already covers {current.location}",
@@ -79,6 +85,7 @@ def register_external(
         partition_columns={c.name: c.type for c in table.partition_columns},
         options=table.options,
         description=f"crawled from {location}",
+        properties=properties,
         replace=work.exists,
     )
     return result
@@ -89,18 +96,4 @@ def retire_external(catalog: Catalog, retirement: Retirement) -> None:
     if retirement.action == "deleted":
         catalog.drop_table(retirement.ident)
     elif retirement.action == "deprecated":
-        current: ExternalTable = catalog.load_table(retirement.ident)  # type: ignore[assignment]
-        description = current.description or ""
-        if description.startswith(DEPRECATED_MARK):
-            return
-        catalog.register_external_table(
-            current.ident,
-            location=current.location,
-            format=current.format,
-            schema=current.schema,
-            files=current.files,
-            partition_columns=current.partition_columns,
-            options=current.options,
-            description=f"{DEPRECATED_MARK} {description}".strip(),
-            replace=True,
-        )
+        catalog.set_table_properties(retirement.ident, **{DEPRECATED_PROPERTY: "true"})

@@ -20,7 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from lakebed.crawl.partitions import PartitionColumn, partition_columns, sanitize_name
+from lakebed.crawl.partitions import PartitionColumn, partition_columns, table_name
 from lakebed.crawl.schema_merge import merge_schemas, name_overlap
 
 COMPRESSION_SUFFIXES = (".gz", ".gzip", ".bz2", ".zst", ".zstd", ".xz", ".lz4", ".snappy")
@@ -198,7 +198,7 @@ def plan_tables(
         tables.extend(_plan_folder(folder, (folder,), members, compat))
     taken: set[str] = set()
     for table in tables:
-        base = name = sanitize_name(table.name)
+        base = name = table_name(table.name)
         counter = 1
         while name in taken:
             counter += 1

@@ -58,6 +58,8 @@ class Inspection:
     schema: pa.Schema | None = None
     options: dict[str, str | bool] = field(default_factory=dict)
     skip_reason: str | None = None
+    #: Unreadable records met in the rows sampled for the schema (left in the file).
+    bad_sampled: int = 0
 
 
 def media_type(head: bytes) -> str | None:
@@ -113,19 +115,21 @@ def detect_format(head: bytes, name: str) -> Format:
     return formats.detect(head, name)
 
 
-def _ignore(_: BadRecord) -> None:
-    """Sampling a schema passes over bad records; converting reports them."""
-
-
-def sample_schema(fmt: Format, source: IO[bytes], name: str, sample_rows: int) -> pa.Schema:
+def sample_schema(
+    fmt: Format, source: IO[bytes], name: str, sample_rows: int, bad: list[BadRecord] | None = None
+) -> pa.Schema:
     """The schema from the header or footer, else from the first ``sample_rows`` rows.
+
+    Bad records met while sampling are passed over (added to ``bad`` when given): the schema
+    comes from the good ones, and converting reports each one.
 
     The Format is called directly on the store's own stream, so footer formats (Parquet, ORC)
     seek in it instead of copying it to a temporary file first.
     """
     if isinstance(fmt, SchemaReader):
         return fmt.read_schema(source, name=name)
-    batches = fmt.read(source, name=name, batch_rows=sample_rows, on_bad_record=_ignore)
+    seen: list[BadRecord] = [] if bad is None else bad
+    batches = fmt.read(source, name=name, batch_rows=sample_rows, on_bad_record=seen.append)
     try:
         first = next(iter(batches), None)
     finally:
@@ -155,6 +159,7 @@ def inspect_object(store: ObjectStore, key: str, *, sample_rows: int = 1000) -> 
     from lakebed.formats.compression import compression_of, strip_compression_suffix
 
     name = key.rsplit("/", 1)[-1]
+    bad: list[BadRecord] = []
     try:
         with store.open(key) as stream:
             head = _read_head(stream)
@@ -170,9 +175,15 @@ def inspect_object(store: ObjectStore, key: str, *, sample_rows: int = 1000) -> 
             fmt = detect_format(head, strip_compression_suffix(name))
             stream.seek(0)
             source = formats.open_decompressed(stream, name) if compressed else stream
-            schema = sample_schema(fmt, source, key, sample_rows)
+            schema = sample_schema(fmt, source, key, sample_rows, bad)
     except (LakebedError, OSError, ValueError, pa.ArrowException, EOFError) as err:
         return Inspection(key, skip_reason=_reason(err))
     if len(schema) == 0:
         return Inspection(key, format=fmt.name, skip_reason=f"no columns found ({fmt.name})")
-    return Inspection(key, format=fmt.name, schema=schema, options=csv_options(fmt.name, schema))
+    return Inspection(
+        key,
+        format=fmt.name,
+        schema=schema,
+        options=csv_options(fmt.name, schema),
+        bad_sampled=len(bad),
+    )

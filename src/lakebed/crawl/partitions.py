@@ -39,6 +39,13 @@ def sanitize_name(name: str, *, fallback: str = "table") -> str:
     return f"_{clean}" if clean[0].isdigit() else clean
 
 
+def table_name(name: str) -> str:
+    """A catalog-safe table name that never starts with ``_`` (names that do are lakebed's
+    own, like ``_quarantine``): a leading digit gets ``t_`` in front."""
+    clean = sanitize_name(name).lstrip("_")
+    return f"t_{clean}" if clean[:1].isdigit() else clean or "table"
+
+
 def split_segment(segment: str) -> tuple[str | None, str]:
     """``"date=2024-01-01"`` → ``("date", "2024-01-01")``; a plain name → ``(None, name)``."""
     key, sep, value = segment.partition("=")

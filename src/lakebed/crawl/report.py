@@ -27,6 +27,9 @@ class TableResult:
     schema_applied: bool = True
     #: Rows written (convert=True only).
     rows: int | None = None
+    #: Records that could not be read and went to the database's quarantine (convert=True
+    #: only; rows read = ``rows`` + ``bad_records``).
+    bad_records: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -37,7 +40,8 @@ class CrawlReport:
     ``files_scanned`` counts the objects listed under the prefix; of those, ``files_new`` and
     ``files_changed`` were opened and inspected (``files_inspected``), ``files_unchanged`` were
     taken from the previous crawl's state. ``files_removed`` were known but are gone. ``skipped``
-    lists (key, reason) for files that are not tabular, corrupt or unreadable.
+    lists (key, reason) for files that are not tabular, corrupt or unreadable. ``bad_records``
+    counts the records a converting crawl quarantined (in ``<database>._quarantine``).
     """
 
     database: str
@@ -50,6 +54,7 @@ class CrawlReport:
     files_removed: int = 0
     files_inspected: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    bad_records: int = 0
     messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -89,6 +94,7 @@ class CrawlReport:
                 "files": r.files,
                 "partitions": ", ".join(r.partition_columns),
                 "schema changes": len(r.schema_changes),
+                "bad records": r.bad_records,
             }
             for r in self.tables
         ]

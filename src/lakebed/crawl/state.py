@@ -46,6 +46,21 @@ _schemas = sa.Table(
     sa.Column("fingerprint", sa.String(64), primary_key=True),
     sa.Column("schema_ipc", sa.LargeBinary, nullable=False),
 )
+#: Commits of converting crawls written ahead, until the state save marks them done
+#: (see :mod:`lakebed.crawl.commits`).
+commits_table = sa.Table(
+    "lakebed_crawl_commits",
+    _metadata,
+    sa.Column("commit_id", sa.String(64), primary_key=True),
+    sa.Column("store_url", sa.String(1024), nullable=False),
+    sa.Column("database_name", sa.String(255), nullable=False),
+    sa.Column("prefix", sa.String(1024), nullable=False),
+    sa.Column("table_ident", sa.String(511), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("files_hash", sa.String(64), nullable=False),
+    sa.Column("states", sa.Text, nullable=False),
+    sa.Column("created_ns", sa.BigInteger, nullable=False),
+)
 
 
 def to_micros(moment: datetime) -> int:
@@ -181,9 +196,10 @@ class CrawlState:
         *,
         delete: Sequence[str] = (),
         schemas: Mapping[str, pa.Schema] | None = None,
+        done: Sequence[str] = (),
     ) -> None:
-        """Write ``states`` (replacing rows of the same keys), drop ``delete`` keys, and store
-        new ``schemas`` — all in one transaction."""
+        """Write ``states`` (replacing rows of the same keys), drop ``delete`` keys, store
+        new ``schemas`` and mark the pending commits ``done`` — all in one transaction."""
         keys = sorted({s.key for s in states} | set(delete))
         rows = [
             {
@@ -205,7 +221,10 @@ class CrawlState:
         ]
         with self.engine.begin() as conn:
             if schemas:
-                self._save_schemas(conn, schemas)
+                self.save_schemas(conn, schemas)
+            for start in range(0, len(done), _CHUNK):
+                chunk = list(done[start : start + _CHUNK])
+                conn.execute(sa.delete(commits_table).where(commits_table.c.commit_id.in_(chunk)))
             for start in range(0, len(keys), _CHUNK):
                 chunk = keys[start : start + _CHUNK]
                 conn.execute(
@@ -215,7 +234,8 @@ class CrawlState:
                 conn.execute(sa.insert(_files), rows)
 
     @staticmethod
-    def _save_schemas(conn: sa.Connection, schemas: Mapping[str, pa.Schema]) -> None:
+    def save_schemas(conn: sa.Connection, schemas: Mapping[str, pa.Schema]) -> None:
+        """Store the ``schemas`` not stored yet, inside the caller's transaction."""
         wanted = sorted(schemas)
         known: set[str] = set()
         for start in range(0, len(wanted), _CHUNK):
@@ -234,3 +254,10 @@ class CrawlState:
         """Drop every state row of ``scope`` (the next crawl starts from scratch)."""
         with self.engine.begin() as conn:
             conn.execute(sa.delete(_files).where(self._where(scope)))
+            conn.execute(
+                sa.delete(commits_table).where(
+                    commits_table.c.store_url == scope.store_url,
+                    commits_table.c.database_name == scope.database,
+                    commits_table.c.prefix == scope.prefix,
+                )
+            )

@@ -9,7 +9,9 @@ never create DuckDB tables: lake tables change only through ``CREATE TABLE ... A
 
 from __future__ import annotations
 
+import json
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import IO, TYPE_CHECKING, TypeAlias
@@ -20,6 +22,7 @@ from sqlglot import exp
 
 from lakebed.errors import QueryError
 from lakebed.query.dialect import parse, pop_time_travel, to_duckdb
+from lakebed.query.external import SKIPPED_ROWS_KEY, SkippedRowsWarning
 from lakebed.query.resolve import TablePlan, bind, find_references
 from lakebed.query.select_object import register_object, rewrite_object_refs, spool
 from lakebed.query.sources import FileSystemSpec
@@ -123,7 +126,8 @@ class QueryEngine:
     def _run(self, tree: exp.Expr) -> pa.Table:
         with self._connection() as con:
             plans = bind(con, self.catalog, tree, self.filesystem)
-            return self._execute(con, to_duckdb(tree), {p.view: p.ident for p in plans})
+            result = self._execute(con, to_duckdb(tree), {p.view: p.ident for p in plans})
+            return report_skipped(con, plans, result)
 
     def _execute(self, con: duckdb.DuckDBPyConnection, sql: str, views: dict[str, str]) -> pa.Table:
         try:
@@ -183,6 +187,32 @@ class QueryEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def report_skipped(
+    con: duckdb.DuckDBPyConnection, plans: list[TablePlan], result: pa.Table
+) -> pa.Table:
+    """``result`` with the malformed rows each table skipped in its schema metadata (and a
+    SkippedRowsWarning), when any were skipped."""
+    counts: dict[str, int] = {}
+    for plan in plans:
+        if plan.skipped is not None:
+            n = plan.skipped.count(con)
+            if n:
+                counts[plan.ident] = counts.get(plan.ident, 0) + n
+    if not counts:
+        return result
+    listed = ", ".join(f"{n} of {ident}" for ident, n in counts.items())
+    warnings.warn(
+        f"skipped malformed rows (a missing or an extra field): {listed}; the query used the "
+        "well-formed rows only. Fix or remove those rows in the files, or crawl with "
+        "convert=True to quarantine them.",
+        SkippedRowsWarning,
+        stacklevel=4,
+    )
+    metadata = dict(result.schema.metadata or {})
+    metadata[SKIPPED_ROWS_KEY] = json.dumps(counts).encode()
+    return result.replace_schema_metadata(metadata)
 
 
 def _statement_kind(tree: exp.Expr) -> str:

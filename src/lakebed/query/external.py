@@ -4,13 +4,30 @@ Local CSV, TSV, JSON, JSON Lines and Parquet files whose options DuckDB understa
 DuckDB itself (fast, parallel). Everything else (Avro, ORC, RecordIO, Protobuf, options DuckDB
 has no equivalent for, files in an object store) streams through ``lakebed.formats.read`` as an
 Arrow record batch reader. Either way the view has exactly the table's columns, in its order,
-cast to its types, followed by the partition columns taken from ``key=value`` folder names.
+cast to its types, followed by the partition columns, whose values come from the folders below
+the table's location (``key=value`` or plain folder names; see
+:mod:`lakebed.query.partition_paths`).
+
+Malformed rows. Athena reads CSV with Hive's text SerDe, which pads a row that is short of
+fields with nulls and drops extra fields, and fails the query on JSON it cannot parse. lakebed
+does not guess which fields a short or long row meant: in a CSV or TSV table a row with a missing
+or an extra field (or an unterminated quote, or bytes that are not text) is skipped, the
+well-formed rows are returned, and the number of rows skipped per table is not lost:
+
+- it is stored in the result's schema metadata, ``result.schema.metadata[b"lakebed.skipped_rows"]``
+  (JSON, ``{"db.table": n}``), and
+- a :class:`SkippedRowsWarning` names the table and the count;
+
+the crawler's report already notes the unreadable rows it met in the files it sampled. A value
+that does not parse as its column's type reads as NULL (as ``TRY_CAST`` does), on both paths.
+Other formats fail the query on a record they cannot read, naming the file.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -19,10 +36,11 @@ import pyarrow.compute as pc
 import pyarrow.fs as pafs
 
 from lakebed.errors import ConfigError, SchemaError
+from lakebed.query.csv_source import CSV_DELIMITERS, read_csv_sql
+from lakebed.query.partition_paths import PartitionLayout, partition_layout, try_cast
 from lakebed.query.sources import (
     FileSystemSpec,
     Method,
-    duckdb_type,
     duckdb_types,
     filesystem_path,
     local_path,
@@ -34,33 +52,47 @@ from lakebed.query.sources import (
 
 if TYPE_CHECKING:
     from lakebed.catalog import ExternalTable
+    from lakebed.formats.base import BadRecord
 
-_CSV_OPTIONS = {
-    "delimiter": "delim",
-    "sep": "delim",
-    "delim": "delim",
-    "header": "header",
-    "quote": "quote",
-    "quotechar": "quote",
-    "escape": "escape",
-    "escapechar": "escape",
-    "null_value": "nullstr",
-    "nullstr": "nullstr",
-    "skip_rows": "skip",
-    "compression": "compression",
-}
+SKIPPED_ROWS_KEY = b"lakebed.skipped_rows"
+FILE_COLUMN = "__lakebed_file"
+
+
+class SkippedRowsWarning(UserWarning):
+    """A query skipped malformed rows of an external table (the message says how many)."""
+
+
+@dataclass
+class SkippedRows:
+    """The malformed rows one table reference skipped; counted once the query has run.
+
+    DuckDB records the rows it skips in two temporary tables of the query's connection; rows
+    read through ``lakebed.formats`` are counted as they are met.
+    """
+
+    ident: str
+    rejects_table: str | None = None
+    rejects_scan: str | None = None
+    counted: int = 0
+
+    def on_bad_record(self, record: BadRecord) -> None:
+        """Count one record ``lakebed.formats`` could not read (it is left out)."""
+        self.counted += 1
+
+    def count(self, con: duckdb.DuckDBPyConnection) -> int:
+        """Rows skipped so far (each file line once, however often it was scanned)."""
+        total = self.counted
+        if self.rejects_table and self.rejects_scan:
+            row = con.execute(
+                "SELECT count(*) FROM (SELECT DISTINCT s.file_path, e.line "
+                f"FROM {quote_ident(self.rejects_table)} e "
+                f"JOIN {quote_ident(self.rejects_scan)} s USING (scan_id, file_id))"
+            ).fetchone()
+            total += int(row[0]) if row else 0
+        return total
+
+
 _JSON_FORMATS = {"json": "auto", "jsonl": "newline_delimited", "ndjson": "newline_delimited"}
-_CSV_FORMATS = {"csv": ",", "tsv": "\t"}
-
-
-def partition_values(path: str) -> dict[str, str]:
-    """``key=value`` pairs from the folder names of ``path``."""
-    values: dict[str, str] = {}
-    for part in path.replace("\\", "/").split("/")[:-1]:
-        key, sep, value = part.partition("=")
-        if sep and key:
-            values[key] = value
-    return values
 
 
 def partition_fields(table: ExternalTable) -> list[pa.Field]:
@@ -103,8 +135,9 @@ def register_external(
     view: str,
     table: ExternalTable,
     filesystem: FileSystemSpec | None,
-) -> tuple[Method, list[str]]:
-    """Register ``table`` as ``view``; returns how it is read and the files it reads."""
+) -> tuple[Method, list[str], SkippedRows | None]:
+    """Register ``table`` as ``view``; returns how it is read, the files it reads, and the
+    counter of the malformed rows it skips (CSV and TSV only, else None)."""
     files = table_files(table, filesystem)
     fmt = table.format.lower()
     options = dict(table.options or {})
@@ -112,21 +145,48 @@ def register_external(
     if not files:
         schema = pa.schema(list(table.schema) + parts)
         register_arrow(con, view, schema.empty_table())
-        return "empty", files
+        return "empty", files, None
+    layout = partition_layout(table.location, parts, files) if parts else None
+    skipped = SkippedRows(table.ident) if fmt in CSV_DELIMITERS else None
     paths = [local_path(uri) for uri in files]
     local = [p for p in paths if p is not None]
     if len(local) == len(files):
-        native = _native_sql(fmt, options, local, table.schema, parts)
+        native = _native_sql(fmt, options, local, table.schema, view, skipped)
         if native is not None:
             sql, method = native
+            if layout is not None:
+                sql = _with_partitions(con, view, sql, table.schema, layout, files, local)
             con.execute(f"CREATE TEMP VIEW {quote_ident(view)} AS {sql}")
-            return method, files
+            return method, files, skipped
     schema = pa.schema(list(table.schema) + parts)
-    reader = pa.RecordBatchReader.from_batches(
-        schema, _formats_batches(files, fmt, options, schema, parts, filesystem)
+    batches = _formats_batches(files, fmt, options, table.schema, layout, filesystem, skipped)
+    register_arrow(con, view, pa.RecordBatchReader.from_batches(schema, batches))
+    return "formats", files, skipped
+
+
+def _with_partitions(
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    sql: str,
+    schema: pa.Schema,
+    layout: PartitionLayout,
+    files: Sequence[str],
+    paths: Sequence[str],
+) -> str:
+    """``sql`` (which has a FILE_COLUMN) joined to each file's partition values."""
+    values = pa.Table.from_arrays(
+        [pa.array(list(paths), pa.string()), *layout.columns(files)],
+        names=[FILE_COLUMN, *(f.name for f in layout.fields)],
     )
-    register_arrow(con, view, reader)
-    return "formats", files
+    partitions = f"{view}__partitions"
+    register_arrow(con, partitions, values)
+    cols = [f"d.{quote_ident(name)}" for name in schema.names]
+    cols += [f"p.{quote_ident(f.name)}" for f in layout.fields]
+    file_col = quote_ident(FILE_COLUMN)
+    return (
+        f"SELECT {', '.join(cols)} FROM ({sql}) AS d "
+        f"JOIN {quote_ident(partitions)} AS p ON d.{file_col} = p.{file_col}"
+    )
 
 
 def _native_sql(
@@ -134,30 +194,21 @@ def _native_sql(
     options: Mapping[str, Any],
     paths: Sequence[str],
     schema: pa.Schema,
-    parts: Sequence[pa.Field],
+    view: str,
+    skipped: SkippedRows | None,
 ) -> tuple[str, Method] | None:
-    hive = "true" if parts else "false"
-    part_cols = [
-        f"TRY_CAST({quote_ident(f.name)} AS {duckdb_type(f.type)}) AS {quote_ident(f.name)}"
-        for f in parts
-    ]
+    """A SELECT of the table's columns (and FILE_COLUMN) by DuckDB's own reader, if it can."""
+    common = f"filename = {quote_str(FILE_COLUMN)}, hive_partitioning = false"
+    file_col = quote_ident(FILE_COLUMN)
     types = duckdb_types(schema)
-    if fmt in _CSV_FORMATS:
-        if any(key not in _CSV_OPTIONS for key in options):
+    if fmt in CSV_DELIMITERS:
+        rejects = (f"{view}__rejects", f"{view}__scans")
+        sql = read_csv_sql(fmt, options, paths, schema, file_column=FILE_COLUMN, rejects=rejects)
+        if sql is None:
             return None
-        args = {"delim": _CSV_FORMATS[fmt], "header": True}
-        args.update({_CSV_OPTIONS[key]: value for key, value in options.items()})
-        rendered = ", ".join(f"{k} = {_sql_value(v)}" for k, v in args.items())
-        names = "" if args["header"] else f", names = {sql_list(schema.names)}"
-        cols = [
-            f"TRY_CAST({quote_ident(f.name)} AS {t}) AS {quote_ident(f.name)}"
-            for f, t in zip(schema, types, strict=True)
-        ]
-        source = (
-            f"read_csv({sql_list(paths)}, {rendered}{names}, all_varchar = true, "
-            f"union_by_name = true, hive_partitioning = {hive}, hive_types_autocast = false)"
-        )
-        return f"SELECT {', '.join(cols + part_cols)} FROM {source}", "read_csv"
+        if skipped is not None:
+            skipped.rejects_table, skipped.rejects_scan = rejects
+        return sql, "read_csv"
     if fmt in _JSON_FORMATS:
         if options:
             return None
@@ -167,9 +218,9 @@ def _native_sql(
         cols = [quote_ident(f.name) for f in schema]
         source = (
             f"read_json({sql_list(paths)}, format = {quote_str(_JSON_FORMATS[fmt])}, "
-            f"columns = {{{columns}}}, hive_partitioning = {hive}, hive_types_autocast = false)"
+            f"columns = {{{columns}}}, {common})"
         )
-        return f"SELECT {', '.join(cols + part_cols)} FROM {source}", "read_json"
+        return f"SELECT {', '.join([*cols, file_col])} FROM {source}", "read_json"
     if fmt == "parquet":
         if options:
             return None
@@ -177,20 +228,9 @@ def _native_sql(
             f"CAST({quote_ident(f.name)} AS {t}) AS {quote_ident(f.name)}"
             for f, t in zip(schema, types, strict=True)
         ]
-        source = (
-            f"read_parquet({sql_list(paths)}, union_by_name = true, "
-            f"hive_partitioning = {hive}, hive_types_autocast = false)"
-        )
-        return f"SELECT {', '.join(cols + part_cols)} FROM {source}", "read_parquet"
+        source = f"read_parquet({sql_list(paths)}, union_by_name = true, {common})"
+        return f"SELECT {', '.join([*cols, file_col])} FROM {source}", "read_parquet"
     return None
-
-
-def _sql_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return quote_str(str(value))
 
 
 def _formats_batches(
@@ -198,48 +238,69 @@ def _formats_batches(
     fmt: str,
     options: Mapping[str, Any],
     schema: pa.Schema,
-    parts: Sequence[pa.Field],
+    layout: PartitionLayout | None,
     filesystem: FileSystemSpec | None,
+    skipped: SkippedRows | None,
 ) -> Iterator[pa.RecordBatch]:
+    """The table's batches, file by file: data columns then partition columns."""
     from lakebed.formats import read
 
-    part_names = {f.name for f in parts}
-    file_schema = pa.schema([f for f in schema if f.name not in part_names])
+    lenient = skipped is not None
+    file_schema = schema
+    positional = lenient and options.get("header") is False
+    if lenient:
+        # Text is read as strings and typed here, so a bad value is a NULL (as on DuckDB's
+        # path) rather than a bad row; only rows of the wrong shape go to ``on_bad_record``.
+        # Without a header the reader names columns col_0, col_1, ...: matched by position.
+        names = [f"col_{i}" for i in range(len(schema))] if positional else schema.names
+        file_schema = pa.schema([pa.field(n, pa.string()) for n in names])
+    on_bad = skipped.on_bad_record if skipped is not None else None
     for uri in files:
         fs, path = filesystem_path(uri, filesystem)
-        values = partition_values(path)
+        values = layout.columns([uri]) if layout is not None else []
+        parts = list(zip(layout.fields, values, strict=True)) if layout is not None else []
         with fs.open_input_file(path) as stream:
-            for batch in read(stream, format=fmt, schema=file_schema, **options):
-                yield conform(batch, schema, parts, values, name=os.path.basename(path))
+            for batch in read(
+                stream, format=fmt, schema=file_schema, on_bad_record=on_bad, **options
+            ):
+                if positional:
+                    batch = batch.rename_columns(schema.names)
+                yield conform(batch, schema, parts, name=os.path.basename(path), lenient=lenient)
 
 
 def conform(
     batch: pa.RecordBatch,
     schema: pa.Schema,
-    parts: Sequence[pa.Field],
-    values: Mapping[str, str],
+    parts: Sequence[tuple[pa.Field, pa.Array]],
     *,
     name: str,
+    lenient: bool = False,
 ) -> pa.RecordBatch:
-    """``batch`` with exactly ``schema``'s columns (by name, cast; missing ones null)."""
-    part_names = {f.name for f in parts}
+    """``batch`` with exactly ``schema``'s columns (by name, cast; missing ones null),
+    followed by the partition columns, each repeating its one-value array ``parts``.
+
+    ``lenient`` turns values that do not cast into nulls instead of a SchemaError.
+    """
     arrays: list[pa.Array] = []
     for field in schema:
-        if field.name in part_names:
-            raw = values.get(field.name)
-            column = pa.array([raw] * batch.num_rows, pa.string())
-        elif field.name in batch.schema.names:
-            column = batch.column(field.name)
-        else:
+        if field.name not in batch.schema.names:
             arrays.append(pa.nulls(batch.num_rows, field.type))
             continue
+        column = batch.column(field.name)
         if column.type != field.type:
-            try:
-                column = pc.cast(column, field.type)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
-                raise SchemaError(
-                    f"{name}: column {field.name!r} cannot be read as {field.type}: {err}",
-                    fix="correct the external table's schema or the file",
-                ) from err
+            if lenient:
+                column = try_cast(column, field.type)
+            else:
+                try:
+                    column = pc.cast(column, field.type)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
+                    raise SchemaError(
+                        f"{name}: column {field.name!r} cannot be read as {field.type}: {err}",
+                        fix="correct the external table's schema or the file",
+                    ) from err
         arrays.append(column)
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+    fields = list(schema)
+    for field, value in parts:
+        arrays.append(pa.repeat(value[0], batch.num_rows).cast(field.type))
+        fields.append(field)
+    return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))

@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from lakebed.errors import NotFoundError, QueryError
 from lakebed.query.dialect import TimeTravel, pop_time_travel
-from lakebed.query.external import register_external
+from lakebed.query.external import SkippedRows, register_external
 from lakebed.query.pushdown import pushdown_filter
 from lakebed.query.sources import FileSystemSpec, Method, register_snapshot
 
@@ -38,6 +38,8 @@ class TablePlan:
     snapshot_id: int | None = None
     filter: str | None = None
     files: list[str] = field(default_factory=list)
+    #: Counts the malformed rows the read skips (CSV/TSV external tables), once it has run.
+    skipped: SkippedRows | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -161,8 +163,8 @@ def _register(
     filesystem: FileSystemSpec | None,
 ) -> TablePlan:
     if entry.kind != "iceberg":
-        method, files = register_external(con, view, entry, filesystem)  # type: ignore[arg-type]
-        return TablePlan(ref.ident, "external", view, method, files=files)
+        method, files, skipped = register_external(con, view, entry, filesystem)  # type: ignore[arg-type]
+        return TablePlan(ref.ident, "external", view, method, files=files, skipped=skipped)
     table: Table = entry  # type: ignore[assignment]
     snapshot_id = travel.snapshot_id
     if travel.as_of is not None:

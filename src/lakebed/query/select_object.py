@@ -14,7 +14,6 @@ import os
 import shutil
 import tempfile
 from contextlib import ExitStack
-from pathlib import Path
 from typing import IO
 
 import duckdb
@@ -26,28 +25,14 @@ from lakebed.query.sources import FileSystemSpec, filesystem_path, quote_ident, 
 
 OBJECT_NAMES = ("s3object", "input")
 _VIEW = "__lakebed_object"
-_EXTENSIONS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".json": "json",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".avro": "avro",
-    ".orc": "orc",
-    ".rec": "recordio",
-    ".recordio": "recordio",
-}
 
 
-def guess_format(name: str) -> str | None:
-    """The format a file name's extension names (``.gz`` is looked through), or None."""
-    lowered = name.lower()
-    if lowered.endswith(".gz"):
-        lowered = lowered[:-3]
-    return _EXTENSIONS.get(Path(lowered).suffix)
+def _format_from_name(name: str) -> str | None:
+    """The format a file name's extension names (compression suffixes looked through)."""
+    from lakebed.formats import format_for_path
+
+    fmt = format_for_path(name)
+    return fmt.name if fmt is not None else None
 
 
 def rewrite_object_refs(tree: exp.Expr) -> None:
@@ -113,8 +98,12 @@ def spool(
 
 def register_object(con: duckdb.DuckDBPyConnection, path: str, name: str, fmt: str | None) -> None:
     """Create the object's view in ``con``; FormatError-style QueryError when unknown."""
-    kind = (fmt or guess_format(name) or _sniff(path) or "").lower()
+    kind = (fmt or _format_from_name(name) or _sniff(path) or "").lower()
     target = quote_str(path)
+    if kind and _compression(path) == "bz2":
+        # DuckDB reads gzip and zstd itself but not bzip2; lakebed.formats reads all three.
+        con.register(_VIEW, _read_with_formats(path, kind))
+        return
     if kind in ("csv", "tsv"):
         delim = "\t" if kind == "tsv" else ","
         source = f"read_csv({target}, delim = {quote_str(delim)})"
@@ -132,6 +121,13 @@ def register_object(con: duckdb.DuckDBPyConnection, path: str, name: str, fmt: s
             fix="pass format='csv' (or tsv, json, jsonl, parquet, avro, orc, recordio)",
         )
     con.execute(f"CREATE TEMP VIEW {quote_ident(_VIEW)} AS SELECT * FROM {source}")
+
+
+def _compression(path: str) -> str | None:
+    from lakebed.formats.compression import compression_of
+
+    with open(path, "rb") as stream:
+        return compression_of(stream.read(4))
 
 
 def _sniff(path: str) -> str | None:
