@@ -146,8 +146,8 @@ def test_external_table_round_trip(open_catalog: Callable[[], Catalog]) -> None:
         location="file:///data/raw/payments",
         format="CSV",
         schema=schema,
-        files=["dt=2024-01-01/a.csv", "dt=2024-01-02/b.csv"],
-        partition_columns={"dt": "date32"},
+        files=["region=eu/dt=2024-01-01/a.csv", "region=us/dt=2024-01-02/b.csv"],
+        partition_columns={"region": "string", "dt": "date32"},
         options={"delimiter": ";", "header": True},
         description="payments as exported",
     )
@@ -158,11 +158,12 @@ def test_external_table_round_trip(open_catalog: Callable[[], Catalog]) -> None:
     assert loaded.kind == "external"
     assert loaded.location == "file:///data/raw/payments"
     assert loaded.schema == schema
-    assert loaded.files == ["dt=2024-01-01/a.csv", "dt=2024-01-02/b.csv"]
-    assert loaded.partition_columns == {"dt": "date32"}
+    assert loaded.files == ["region=eu/dt=2024-01-01/a.csv", "region=us/dt=2024-01-02/b.csv"]
+    # Partition columns keep their order, outermost folder first (not sorted by name).
+    assert list(loaded.partition_columns.items()) == [("region", "string"), ("dt", "date32")]
     assert loaded.options == {"delimiter": ";", "header": True}
     assert loaded.description == "payments as exported"
-    assert loaded.full_schema.names == ["user", "amount", "dt"]
+    assert loaded.full_schema.names == ["user", "amount", "region", "dt"]
     assert loaded.full_schema.field("dt").type == pa.date32()
     assert isinstance(loaded.created_at, datetime)
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+import gzip
 import io
+import warnings
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -16,7 +20,7 @@ from .conftest import nested_table
 
 def _read(path: Path | io.BytesIO, fmt: str | None = None, **kw: object) -> tuple[pa.Table, list]:
     bad: list[formats.BadRecord] = []
-    batches = list(formats.read(path, fmt, on_bad_record=bad.append, **kw))  # type: ignore[arg-type]
+    batches = list(formats.read(path, fmt, on_bad_record=bad.append, **kw))
     if not batches:
         return pa.table({}), bad
     return pa.Table.from_batches(batches), bad
@@ -227,3 +231,41 @@ def test_csv_cell_that_breaks_the_inferred_type_later_is_a_bad_record(tmp_path: 
     assert table.num_rows == 149_999
     assert [b.location for b in bad] == ["data row 140001"]
     assert "'oops'" in bad[0].reason and bad[0].raw == b"oops,w140000"
+
+
+class _OneWayStream(io.RawIOBase):
+    """A stream that cannot seek (a socket, a pipe, an HTTP body)."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__()
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._data.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "orc"])
+@pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzip"])
+@pytest.mark.parametrize("call", ["read", "read_schema"])
+def test_corrupt_footer_stream_is_a_format_error_and_leaks_no_file(
+    fmt: str, gzipped: bool, call: str, tmp_path: Path
+) -> None:
+    whole = tmp_path / f"whole.{fmt}"
+    formats.write(nested_table(), whole, fmt)
+    data = whole.read_bytes()
+    corrupt = data[:8] + b"\x00" * 64 + data[-40:]  # magic, garbage, a footer that lies
+    stream = _OneWayStream(gzip.compress(corrupt) if gzipped else corrupt)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(FormatError, match=fmt):
+            if call == "read":
+                list(formats.read(stream, fmt))
+            else:
+                formats.read_schema(stream, fmt)
+        gc.collect()  # an unclosed temporary copy would warn when collected
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []

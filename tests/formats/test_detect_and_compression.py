@@ -6,6 +6,7 @@ import bz2
 import gzip
 import io
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,7 +18,7 @@ from lakebed.errors import FormatError
 from .conftest import flat_table, nested_table
 
 SNIFFABLE = ["csv", "tsv", "json", "jsonl", "avro", "parquet", "orc", "recordio"]
-COMPRESSORS = {
+COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
     "gz": gzip.compress,
     "bz2": bz2.compress,
     "zst": lambda data: pa.compress(data, codec="zstd", asbytes=True),

@@ -19,7 +19,7 @@ RECORD = bytes.fromhex("0a160a0676616c756573120c120a0a080000803f00000040")
 
 def _write(table: pa.Table, **options: object) -> bytes:
     sink = io.BytesIO()
-    formats.write(table, sink, "recordio", **options)  # type: ignore[arg-type]
+    formats.write(table, sink, "recordio", **options)
     return sink.getvalue()
 
 

@@ -33,7 +33,7 @@ def lake(request: pytest.FixtureRequest, tmp_path: Path) -> Lake:
     settings: dict[str, object] = {"s3": endpoint.s3_config().model_dump()}
     if request.param == "ceph":
         server: PostgresServer = request.getfixturevalue("postgres_server")
-        settings["catalog"] = server.create_database("lake")
+        settings["catalog"] = server.url(server.create_database("lake"))
     else:
         settings["catalog"] = f"sqlite:///{tmp_path / 'catalog.db'}"
     return lakebed.open(f"s3://{bucket}/{uuid.uuid4().hex[:8]}", env={}, **settings)

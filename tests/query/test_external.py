@@ -16,7 +16,7 @@ from lakebed.query import QueryEngine
 SCHEMA = pa.schema([pa.field("id", pa.int64()), pa.field("name", pa.string())])
 
 
-def _register(catalog: Catalog, name: str, folder: Path, fmt: str, files: list[Path], **kw):  # type: ignore[no-untyped-def]
+def _register(catalog: Catalog, name: str, folder: Path, fmt: str, files: list[Path], **kw):
     return catalog.register_external_table(
         f"raw.{name}",
         location=folder.as_uri(),

@@ -55,9 +55,7 @@ def crawled(tmp_path: Path, catalog: Catalog) -> Catalog:
     return catalog
 
 
-def test_plain_folders_give_typed_partition_columns(
-    crawled: Catalog, engine: QueryEngine
-) -> None:
+def test_plain_folders_give_typed_partition_columns(crawled: Catalog, engine: QueryEngine) -> None:
     table = crawled.load_table("web.clickstream")
     assert table.partition_columns == {
         "partition_0": "int64",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -47,6 +49,23 @@ def test_gzipped_jsonl_file_detected_by_name(engine: QueryEngine, tmp_path: Path
     assert engine.select_object(str(path), "SELECT max(n) AS m FROM s3object").to_pylist() == [
         {"m": 2}
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "compress"),
+    [
+        ("sales.csv.bz2", bz2.compress),
+        ("sales.csv.zst", lambda data: pa.compress(data, codec="zstd", asbytes=True)),
+        ("sales.tab", lambda data: data.replace(b",", b"\t")),
+    ],
+)
+def test_format_from_name_looks_through_compression(
+    engine: QueryEngine, tmp_path: Path, name: str, compress: Callable[[bytes], bytes]
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(compress(b"region,units\nnorth,3\nsouth,7\n"))
+    result = engine.select_object(str(path), "SELECT sum(units) AS n FROM s3object")
+    assert result.to_pylist() == [{"n": 10}]
 
 
 def test_gzipped_stream_without_name(engine: QueryEngine) -> None:

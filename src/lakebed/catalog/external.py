@@ -94,7 +94,7 @@ class ExternalTable:
 
 def _json(value: Any, what: str, ident: str) -> str:
     try:
-        return json.dumps(value, sort_keys=True)
+        return json.dumps(value)  # keeps order: partition columns are outermost first
     except (TypeError, ValueError) as exc:
         raise ConfigError(
             f"{what} of external table {ident} cannot be stored: {exc}",

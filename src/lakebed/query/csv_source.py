@@ -6,7 +6,7 @@ temporary tables of the query's connection (``store_rejects``), from which
 rejects while matching the columns of differing files by name (``union_by_name``), so files are
 grouped by their header line: each group is one ``read_csv`` (its files share their columns),
 and the groups are combined with ``UNION ALL BY NAME``. Every value is read as text and cast
-with ``TRY_CAST``, so a value of the wrong type is a NULL, not a failed query.
+with ``TRY_CAST``, so a value of the wrong type is a NULL: the row is kept, as Athena keeps it.
 """
 
 from __future__ import annotations
@@ -36,6 +36,19 @@ CSV_OPTIONS = {
 }
 CSV_DELIMITERS = {"csv": ",", "tsv": "\t"}
 _MAX_HEADER_BYTES = 1 << 20
+
+
+def _typed_column(name: str, duckdb_type: str) -> str:
+    """The text column ``name`` as ``duckdb_type``, NULL where a value does not parse.
+
+    A bare ``TRY_CAST`` would be pushed into the reader, which with ``ignore_errors`` then
+    drops the whole row instead of giving NULL (DuckDB 2.0); a cast of ``trim(...)`` is not
+    pushed down, so the value becomes NULL whichever way the files are grouped.
+    """
+    column = quote_ident(name)
+    if duckdb_type == "VARCHAR":
+        return f"{column} AS {column}"
+    return f"TRY_CAST(trim({column}) AS {duckdb_type}) AS {column}"
 
 
 def sql_value(value: Any) -> str:
@@ -107,8 +120,5 @@ def read_csv_sql(
     union = " UNION ALL BY NAME ".join(
         f"SELECT * FROM read_csv({sql_list(group)}, {common})" for group in groups
     )
-    cols = [
-        f"TRY_CAST({quote_ident(f.name)} AS {t}) AS {quote_ident(f.name)}"
-        for f, t in zip(schema, duckdb_types(schema), strict=True)
-    ]
+    cols = [_typed_column(f.name, t) for f, t in zip(schema, duckdb_types(schema), strict=True)]
     return f"SELECT {', '.join([*cols, quote_ident(file_column)])} FROM ({union})"

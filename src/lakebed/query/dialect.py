@@ -8,6 +8,8 @@ lifted out of the tree here and answered by the catalog instead.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +20,10 @@ from sqlglot.errors import ParseError, SqlglotError
 
 from lakebed.errors import QueryError
 from lakebed.query.sources import helper_connection
+
+_PLACEHOLDER = "__lakebed_cte_"
+#: Longer statements (INSERT ... VALUES with many rows) are parsed every time, not kept.
+_CACHED_QUERY_CHARS = 20_000
 
 #: Dialects users may write in; the key is what callers pass, the value sqlglot's name.
 DIALECTS: dict[str, str] = {
@@ -42,13 +48,21 @@ def sqlglot_dialect(dialect: str) -> str:
 
 
 def parse(query: str, dialect: str = "duckdb") -> exp.Expr:
-    """Parse exactly one SQL statement written in ``dialect``.
+    """Parse exactly one SQL statement written in ``dialect``; a tree the caller may change.
 
     Raises QueryError carrying the parser's message and the line/column where it failed.
+    Trees of recent queries are kept (a parse is a pure function of the text), so running the
+    same text again costs a copy instead of a parse.
     """
     read = sqlglot_dialect(dialect)
     if not query or not query.strip():
         raise QueryError("the SQL query is empty", fix="pass a statement such as SELECT 1")
+    if len(query) > _CACHED_QUERY_CHARS:
+        return _parse_one(query, read, dialect)
+    return _parse_cached(query, read, dialect).copy()
+
+
+def _parse_one(query: str, read: str, dialect: str) -> exp.Expr:
     try:
         statements = [s for s in sqlglot.parse(query, read=read or None) if s is not None]
     except ParseError as err:
@@ -63,6 +77,9 @@ def parse(query: str, dialect: str = "duckdb") -> exp.Expr:
             fix="run each statement in its own call",
         )
     return statements[0]
+
+
+_parse_cached = functools.lru_cache(maxsize=256)(_parse_one)
 
 
 def _fix_for(dialect: str) -> str:
@@ -81,15 +98,48 @@ def _describe_parse_error(err: ParseError, query: str) -> str:
     return f"invalid SQL at {where}: {description}" + (f" (near: {near!r})" if near else "")
 
 
-def to_duckdb(tree: exp.Expr) -> str:
-    """The tree as DuckDB SQL."""
+def to_duckdb(tree: exp.Expr, ctes: Mapping[str, str] | None = None) -> str:
+    """The tree as DuckDB SQL, with ``ctes`` (name → SELECT text) defined before its own.
+
+    Each CTE is written ``NOT MATERIALIZED``, so DuckDB inlines it and pushes the query's
+    filters and projections into it. The texts go in after generation (behind placeholders),
+    so sqlglot never parses them; a tree that cannot hold a WITH raises QueryError.
+    """
+    placeholders: dict[str, str] = {}
+    if ctes:
+        if not isinstance(tree, exp.Query):
+            raise QueryError(
+                f"cannot name the tables read by a {type(tree).__name__} statement",
+                fix="write the statement as a SELECT",
+            )
+        defined = []
+        for index, (name, sql) in enumerate(ctes.items()):
+            marker = f"{_PLACEHOLDER}{index}"
+            placeholders[f"(SELECT 1 AS {marker})"] = f"({sql})"
+            defined.append(
+                exp.CTE(
+                    this=exp.select(exp.alias_(exp.Literal.number(1), marker)),
+                    alias=exp.TableAlias(this=exp.to_identifier(name, quoted=True)),
+                    materialized=False,
+                )
+            )
+        existing = tree.args.get("with_")
+        if existing is None:
+            tree.set("with_", exp.With(expressions=defined))
+        else:
+            existing.set("expressions", [*defined, *existing.expressions])
     try:
-        return tree.sql(dialect="duckdb")
+        text = tree.sql(dialect="duckdb")
     except SqlglotError as err:
         raise QueryError(
             f"cannot translate the query to DuckDB SQL: {err}",
             fix="rewrite the unsupported part, or pass dialect='duckdb' with DuckDB syntax",
         ) from err
+    for placeholder, sql in placeholders.items():
+        if text.count(placeholder) != 1:  # pragma: no cover - sqlglot changed its output
+            raise QueryError(f"internal error: cannot place {placeholder} in {text!r}")
+        text = text.replace(placeholder, sql)
+    return text
 
 
 @dataclass(frozen=True)

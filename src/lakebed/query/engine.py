@@ -1,8 +1,10 @@
 """The SQL engine: DuckDB in process over the lake's tables, in the user's SQL dialect.
 
 Each call opens a fresh DuckDB connection (a cursor on the engine's in-memory database),
-registers one temporary view per table reference, runs the rewritten query and closes the
-connection, so calls share no state and the engine is safe to use from many threads. Users
+names one source per table reference (a common table expression of the query, or Arrow data
+registered on the connection), runs the rewritten query and closes the connection, so calls
+share no state and the engine is safe to use from many threads. Catalog entries and scan plans
+are never kept between calls: every call reads the tables' current snapshots. Users
 never create DuckDB tables: lake tables change only through ``CREATE TABLE ... AS SELECT``,
 ``INSERT`` or the catalog API.
 """
@@ -25,7 +27,7 @@ from lakebed.query.dialect import parse, pop_time_travel, to_duckdb
 from lakebed.query.external import SKIPPED_ROWS_KEY, SkippedRowsWarning
 from lakebed.query.resolve import TablePlan, bind, find_references
 from lakebed.query.select_object import register_object, rewrite_object_refs, spool
-from lakebed.query.sources import FileSystemSpec
+from lakebed.query.sources import FileSystemSpec, Views
 from lakebed.query.writes import create_table_as, insert_into
 
 if TYPE_CHECKING:
@@ -89,7 +91,16 @@ class QueryEngine:
         """How each table reference of a query would be read: snapshot, filter, files, method."""
         tree = self._read_part(parse(query, dialect))
         with self._connection() as con:
-            return bind(con, self.catalog, tree, self.filesystem)
+            views = Views(con)
+            plans = bind(views, self.catalog, tree, self.filesystem)
+            try:
+                views.create()  # binds each source, so a table that cannot be read says so
+            except duckdb.Error as err:
+                raise QueryError(
+                    f"cannot read {', '.join(p.ident for p in plans)}: {err}",
+                    fix="check that the tables' files exist and match their format and options",
+                ) from err
+            return plans
 
     def explain_tables(self, query: str, *, dialect: str = "duckdb") -> list[str]:
         """The lake tables a statement reads (``db.table``, each once, in order)."""
@@ -125,8 +136,10 @@ class QueryEngine:
 
     def _run(self, tree: exp.Expr) -> pa.Table:
         with self._connection() as con:
-            plans = bind(con, self.catalog, tree, self.filesystem)
-            result = self._execute(con, to_duckdb(tree), {p.view: p.ident for p in plans})
+            views = Views(con)
+            plans = bind(views, self.catalog, tree, self.filesystem)
+            sql = to_duckdb(tree, views.sql)
+            result = self._execute(con, sql, {p.view: p.ident for p in plans})
             return report_skipped(con, plans, result)
 
     def _execute(self, con: duckdb.DuckDBPyConnection, sql: str, views: dict[str, str]) -> pa.Table:
@@ -139,10 +152,10 @@ class QueryEngine:
             message = str(err)
             for view, ident in views.items():
                 message = message.replace(f'"{view}"', ident).replace(view, ident)
-            raise QueryError(
-                f"query failed: {message}",
-                fix="check the column names, types and functions the message names",
-            ) from err
+            fix = "check the column names, types and functions the message names"
+            if isinstance(err, duckdb.IOException):
+                fix = "check that the tables' files exist and match their format and options"
+            raise QueryError(f"query failed: {message}", fix=fix) from err
 
     @contextmanager
     def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -199,7 +212,8 @@ def report_skipped(
         if plan.skipped is not None:
             n = plan.skipped.count(con)
             if n:
-                counts[plan.ident] = counts.get(plan.ident, 0) + n
+                # Every reference to a table reads all of its files: the same bad rows.
+                counts[plan.ident] = max(counts.get(plan.ident, 0), n)
     if not counts:
         return result
     listed = ", ".join(f"{n} of {ident}" for ident, n in counts.items())

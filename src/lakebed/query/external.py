@@ -41,12 +41,12 @@ from lakebed.query.partition_paths import PartitionLayout, partition_layout, try
 from lakebed.query.sources import (
     FileSystemSpec,
     Method,
+    Views,
     duckdb_types,
     filesystem_path,
     local_path,
     quote_ident,
     quote_str,
-    register_arrow,
     sql_list,
 )
 
@@ -131,7 +131,7 @@ def table_files(table: ExternalTable, filesystem: FileSystemSpec | None) -> list
 
 
 def register_external(
-    con: duckdb.DuckDBPyConnection,
+    views: Views,
     view: str,
     table: ExternalTable,
     filesystem: FileSystemSpec | None,
@@ -144,7 +144,7 @@ def register_external(
     parts = partition_fields(table)
     if not files:
         schema = pa.schema(list(table.schema) + parts)
-        register_arrow(con, view, schema.empty_table())
+        views.add_arrow(view, schema.empty_table())
         return "empty", files, None
     layout = partition_layout(table.location, parts, files) if parts else None
     skipped = SkippedRows(table.ident) if fmt in CSV_DELIMITERS else None
@@ -155,17 +155,20 @@ def register_external(
         if native is not None:
             sql, method = native
             if layout is not None:
-                sql = _with_partitions(con, view, sql, table.schema, layout, files, local)
-            con.execute(f"CREATE TEMP VIEW {quote_ident(view)} AS {sql}")
+                sql = _with_partitions(views, view, sql, table.schema, layout, files, local)
+            else:
+                columns = ", ".join(quote_ident(name) for name in table.schema.names)
+                sql = f"SELECT {columns} FROM ({sql})"
+            views.add_sql(view, sql)
             return method, files, skipped
     schema = pa.schema(list(table.schema) + parts)
     batches = _formats_batches(files, fmt, options, table.schema, layout, filesystem, skipped)
-    register_arrow(con, view, pa.RecordBatchReader.from_batches(schema, batches))
+    views.add_arrow(view, pa.RecordBatchReader.from_batches(schema, batches))
     return "formats", files, skipped
 
 
 def _with_partitions(
-    con: duckdb.DuckDBPyConnection,
+    views: Views,
     view: str,
     sql: str,
     schema: pa.Schema,
@@ -179,7 +182,7 @@ def _with_partitions(
         names=[FILE_COLUMN, *(f.name for f in layout.fields)],
     )
     partitions = f"{view}__partitions"
-    register_arrow(con, partitions, values)
+    views.add_arrow(partitions, values)
     cols = [f"d.{quote_ident(name)}" for name in schema.names]
     cols += [f"p.{quote_ident(f.name)}" for f in layout.fields]
     file_col = quote_ident(FILE_COLUMN)
@@ -289,6 +292,8 @@ def conform(
         column = batch.column(field.name)
         if column.type != field.type:
             if lenient:
+                if pa.types.is_string(column.type):
+                    column = pc.utf8_trim_whitespace(column)
                 column = try_cast(column, field.type)
             else:
                 try:

@@ -57,6 +57,12 @@ def pushdown_filter(table: exp.Table, schema: pa.Schema) -> str | None:
     return " and ".join(parts) if parts else None
 
 
+def has_where(table: exp.Table) -> bool:
+    """True when the SELECT that reads ``table`` has a WHERE clause (something to push)."""
+    select = _enclosing_select(table)
+    return select is not None and isinstance(select.args.get("where"), exp.Where)
+
+
 def _enclosing_select(table: exp.Table) -> exp.Select | None:
     holder = table.parent
     if isinstance(holder, exp.From | exp.Join):

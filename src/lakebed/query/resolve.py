@@ -5,6 +5,10 @@ view (named ``__lakebed_<n>_<db>_<table>``), because two references to the same 
 for different snapshots or prune different files. The reference in the tree is replaced by the
 view, keeping the alias (or the table's own name as alias, so ``t.col`` and ``db.t.col`` still
 resolve). What was planned for each reference is returned as a :class:`TablePlan`.
+
+Within one query a table is loaded from the catalog once, and a scan with the same snapshot
+and filter is planned once; nothing is kept between queries, so each query sees the latest
+commit.
 """
 
 from __future__ import annotations
@@ -18,13 +22,15 @@ from sqlglot import exp
 from lakebed.errors import NotFoundError, QueryError
 from lakebed.query.dialect import TimeTravel, pop_time_travel
 from lakebed.query.external import SkippedRows, register_external
-from lakebed.query.pushdown import pushdown_filter
-from lakebed.query.sources import FileSystemSpec, Method, register_snapshot
+from lakebed.query.pushdown import has_where, pushdown_filter
+from lakebed.query.sources import FileSystemSpec, Method, Views, register_snapshot
 
 if TYPE_CHECKING:
-    from lakebed.catalog import Catalog, ExternalTable, Table
+    from lakebed.catalog import Catalog, ExternalTable, ScanPlan, Table
 
 VIEW_PREFIX = "__lakebed_"
+#: What a scan plan depends on: the table, the snapshot asked for, the pushed-down filter.
+PlanKey = tuple[str, int | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -118,9 +124,18 @@ def plan_reference(
     catalog: Catalog,
     ref: Reference,
     travel: TimeTravel,
+    loaded: dict[str, Table | ExternalTable] | None = None,
 ) -> tuple[Table | ExternalTable, str | None]:
-    """The catalog entry and the pushed-down filter for one reference."""
-    entry = resolve_table(catalog, ref)
+    """The catalog entry and the pushed-down filter for one reference.
+
+    ``loaded`` holds the entries this query already loaded, so a table read twice (a self
+    join) is loaded once, and both references read the same snapshot.
+    """
+    entry = loaded.get(ref.ident) if loaded is not None else None
+    if entry is None:
+        entry = resolve_table(catalog, ref)
+        if loaded is not None:
+            loaded[ref.ident] = entry
     if entry.kind != "iceberg":
         if travel.snapshot_id is not None or travel.as_of is not None:
             raise QueryError(
@@ -131,21 +146,28 @@ def plan_reference(
     if travel.snapshot_id is not None or travel.as_of is not None:
         # An older snapshot may have other columns; push nothing rather than guess.
         return entry, None
+    if not has_where(ref.node):
+        return entry, None
     return entry, pushdown_filter(ref.node, entry.schema)
 
 
 def register_reference(
-    con: duckdb.DuckDBPyConnection,
+    views: Views,
     entry: Table | ExternalTable,
     ref: Reference,
     travel: TimeTravel,
     row_filter: str | None,
     view: str,
     filesystem: FileSystemSpec | None,
+    planned: dict[PlanKey, tuple[ScanPlan, str | None]] | None = None,
 ) -> TablePlan:
-    """Create ``view`` in ``con`` for ``entry``; returns the plan used."""
+    """Add ``view`` for ``entry`` to ``views``; returns the plan used.
+
+    ``planned`` holds the scans this query already planned, so a table read twice with the same
+    snapshot and filter is planned once.
+    """
     try:
-        return _register(con, entry, ref, travel, row_filter, view, filesystem)
+        return _register(views, entry, ref, travel, row_filter, view, filesystem, planned)
     except duckdb.Error as err:
         raise QueryError(
             f"cannot read table {ref.ident}: {err}",
@@ -154,33 +176,31 @@ def register_reference(
 
 
 def _register(
-    con: duckdb.DuckDBPyConnection,
+    views: Views,
     entry: Table | ExternalTable,
     ref: Reference,
     travel: TimeTravel,
     row_filter: str | None,
     view: str,
     filesystem: FileSystemSpec | None,
+    planned: dict[PlanKey, tuple[ScanPlan, str | None]] | None,
 ) -> TablePlan:
     if entry.kind != "iceberg":
-        method, files, skipped = register_external(con, view, entry, filesystem)  # type: ignore[arg-type]
+        method, files, skipped = register_external(views, view, entry, filesystem)  # type: ignore[arg-type]
         return TablePlan(ref.ident, "external", view, method, files=files, skipped=skipped)
     table: Table = entry  # type: ignore[assignment]
     snapshot_id = travel.snapshot_id
     if travel.as_of is not None:
         snapshot_id = table.snapshot_as_of(travel.as_of).snapshot_id
-    plan = None
-    if row_filter is not None:
-        try:
-            plan = table.plan_files(snapshot_id=snapshot_id, filter=row_filter)
-        except NotFoundError:
-            raise
-        except Exception:
-            row_filter = None  # pruning is an optimisation: a filter it cannot bind is dropped
-    if plan is None:
-        plan = table.plan_files(snapshot_id=snapshot_id)
+    key = (ref.ident, snapshot_id, row_filter)
+    if planned is not None and key in planned:
+        plan, row_filter = planned[key]
+    else:
+        plan, row_filter = _plan(table, snapshot_id, row_filter)
+        if planned is not None:
+            planned[key] = (plan, row_filter)
     method = register_snapshot(
-        con,
+        views,
         view,
         table,
         files=plan.files,
@@ -189,10 +209,26 @@ def _register(
         snapshot_id=plan.snapshot_id,
         row_filter=row_filter,
         filesystem=filesystem,
+        time_travel=travel.snapshot_id is not None or travel.as_of is not None,
     )
     return TablePlan(
         ref.ident, "iceberg", view, method, plan.snapshot_id, row_filter, list(plan.files)
     )
+
+
+def _plan(
+    table: Table, snapshot_id: int | None, row_filter: str | None
+) -> tuple[ScanPlan, str | None]:
+    """The files to read, pruned by ``row_filter`` when the catalog can bind it; and the filter
+    used (None when it was dropped)."""
+    if row_filter is not None:
+        try:
+            return table.plan_files(snapshot_id=snapshot_id, filter=row_filter), row_filter
+        except NotFoundError:
+            raise
+        except Exception:
+            pass  # pruning is an optimisation: a filter it cannot bind is dropped
+    return table.plan_files(snapshot_id=snapshot_id), None
 
 
 def rewrite(ref: Reference, view: str) -> None:
@@ -219,7 +255,7 @@ def unqualify_columns(tree: exp.Expr, refs: list[Reference]) -> None:
 
 
 def bind(
-    con: duckdb.DuckDBPyConnection,
+    views: Views,
     catalog: Catalog,
     tree: exp.Expr,
     filesystem: FileSystemSpec | None,
@@ -228,11 +264,15 @@ def bind(
     refs = find_references(tree)
     plans: list[TablePlan] = []
     pending: list[tuple[Reference, str]] = []
+    loaded: dict[str, Table | ExternalTable] = {}
+    planned: dict[PlanKey, tuple[ScanPlan, str | None]] = {}
     for index, ref in enumerate(refs):
         travel = pop_time_travel(ref.node)
         view = view_name(index, ref)
-        entry, row_filter = plan_reference(catalog, ref, travel)
-        plans.append(register_reference(con, entry, ref, travel, row_filter, view, filesystem))
+        entry, row_filter = plan_reference(catalog, ref, travel, loaded)
+        plans.append(
+            register_reference(views, entry, ref, travel, row_filter, view, filesystem, planned)
+        )
         pending.append((ref, view))
     unqualify_columns(tree, refs)
     for ref, view in pending:

@@ -2,7 +2,10 @@
 
 Inside the query the object is ``s3object`` (``input`` works too), as in
 ``SELECT s.a FROM s3object s WHERE s.b > 3``. CSV, TSV, JSON, JSON Lines and Parquet are read
-by DuckDB itself; other formats (Avro, ORC, RecordIO, Protobuf) through ``lakebed.formats``.
+by DuckDB itself; other formats (Avro, ORC, RecordIO, Protobuf) and bzip2-compressed files
+(DuckDB reads gzip and zstd only) through ``lakebed.formats``. The format comes from the
+``format`` argument, else the name's extension (``lakebed.formats.format_for_path``, which looks
+through ``.gz``/``.bz2``/``.zst``), else the first bytes.
 A stream or a remote object is first spooled to a temporary file, so every source is read by
 the same code with the same type inference.
 """
