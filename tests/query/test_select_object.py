@@ -117,3 +117,21 @@ def test_other_files_cannot_be_read_through_table_functions(
         str(csv_file), "WITH x AS (SELECT * FROM s3object) SELECT count(*) AS n FROM x"
     )
     assert with_cte.to_pylist() == [{"n": 3}]
+
+
+def test_csv_object_with_malformed_rows_and_no_extension(engine: QueryEngine) -> None:
+    data = (
+        b"region,units\nnorth,3\nsouth,7,extra\neast,5\nwest\n"
+        + b"".join(b"r%d,%d\n" % (i, i) for i in range(20))
+    )
+    result = engine.select_object(
+        io.BytesIO(data), "SELECT region FROM s3object WHERE units IN (3, 5) ORDER BY region"
+    )
+    assert result.column("region").to_pylist() == ["east", "north", "r3", "r5"]
+
+
+def test_unreadable_object_is_a_query_error(engine: QueryEngine) -> None:
+    with pytest.raises(QueryError, match="parquet"):
+        engine.select_object(
+            io.BytesIO(b"PAR1 truncated"), "SELECT * FROM s3object", format="parquet"
+        )

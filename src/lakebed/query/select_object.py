@@ -12,7 +12,6 @@ the same code with the same type inference.
 
 from __future__ import annotations
 
-import gzip
 import os
 import shutil
 import tempfile
@@ -109,7 +108,8 @@ def register_object(con: duckdb.DuckDBPyConnection, path: str, name: str, fmt: s
         return
     if kind in ("csv", "tsv"):
         delim = "\t" if kind == "tsv" else ","
-        source = f"read_csv({target}, delim = {quote_str(delim)})"
+        # As S3 Select's lenient readers: a malformed row (missing or extra fields) is skipped.
+        source = f"read_csv({target}, delim = {quote_str(delim)}, ignore_errors = true)"
     elif kind in ("json", "jsonl", "ndjson"):
         style = "auto" if kind == "json" else "newline_delimited"
         source = f"read_json({target}, format = {quote_str(style)})"
@@ -123,7 +123,13 @@ def register_object(con: duckdb.DuckDBPyConnection, path: str, name: str, fmt: s
             f"cannot tell the format of {name}",
             fix="pass format='csv' (or tsv, json, jsonl, parquet, avro, orc, recordio)",
         )
-    con.execute(f"CREATE TEMP VIEW {quote_ident(_VIEW)} AS SELECT * FROM {source}")
+    try:
+        con.execute(f"CREATE TEMP VIEW {quote_ident(_VIEW)} AS SELECT * FROM {source}")
+    except duckdb.Error as err:
+        raise QueryError(
+            f"cannot read {name} as {kind}: {err}",
+            fix="pass the object's format explicitly, or check that the object is not corrupt",
+        ) from None
 
 
 def _compression(path: str) -> str | None:
@@ -134,20 +140,16 @@ def _compression(path: str) -> str | None:
 
 
 def _sniff(path: str) -> str | None:
-    with open(path, "rb") as stream:
-        head = stream.read(4)
-        if head[:2] == b"\x1f\x8b":
-            stream.seek(0)
-            head = gzip.GzipFile(fileobj=stream).read(4)
-    if head == b"PAR1":
-        return "parquet"
-    if head[:4] == b"Obj\x01":
-        return "avro"
-    if head[:3] == b"ORC":
-        return "orc"
-    if head[:1] in (b"{", b"["):
-        return "jsonl" if head[:1] == b"{" else "json"
-    return None
+    """The format lakebed.formats detects from the (decompressed) content, or None."""
+    from lakebed.errors import FormatError
+    from lakebed.formats import detect, open_decompressed
+    from lakebed.formats.detect import SNIFF_BYTES
+
+    with open(path, "rb") as raw, open_decompressed(raw, path) as stream:
+        try:
+            return detect(stream.read(SNIFF_BYTES), path).name
+        except FormatError:
+            return None
 
 
 def _read_with_formats(path: str, fmt: str) -> pa.RecordBatchReader:
