@@ -37,7 +37,17 @@ def quickstart(
     if st.as_json:
         render.emit_json({"lake": report.lake_root, "steps": report.steps})
         return
-    render.emit_rows(report.steps, title="what the quickstart did")
+    rows = [
+        {
+            "step": step["step"],
+            "seconds": step.get("seconds"),
+            "details": ", ".join(
+                f"{k}={v}" for k, v in step.items() if k not in ("step", "seconds")
+            ),
+        }
+        for step in report.steps
+    ]
+    render.emit_rows(rows, title="what the quickstart did")
     render.console.print(
         f"\nYour demo lake is at [bold]{report.lake_root}[/bold]. Try:\n"
         f"  lakebed --lake {report.lake_root} tables shop\n"

@@ -170,7 +170,13 @@ def _customers(out: DemoDataset, rng: random.Random, count: int) -> None:
     path = out.root / "customers" / "customers.avro"
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
-        fastavro.writer(handle, fastavro.parse_schema(schema), records, codec="deflate")
+        fastavro.writer(
+            handle,
+            fastavro.parse_schema(schema),
+            records,
+            codec="deflate",
+            sync_marker=rng.randbytes(16),  # seeded, so the file is reproducible
+        )
     out.files.append(path)
     out.rows["customers"] = count
 
