@@ -19,6 +19,7 @@ def test_all_lists_exactly_the_public_names() -> None:
         "naming",
         "partitioning",
         "schema",
+        "streaming",
         "table",
     }
     assert set(catalog.__all__) == public - modules

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from lakebed.catalog import Catalog, Table
 from lakebed.crawl import Crawler, CrawlOptions
@@ -97,3 +98,32 @@ def test_a_file_that_fails_to_convert_is_reported_not_fatal(
     reason = dict(report.skipped)["raw/metrics/c.parquet"]
     assert reason.startswith("not converted:")
     assert report.table("sales").rows == 5  # the other tables are written all the same
+
+
+def test_a_file_corrupt_after_some_rows_leaves_none_of_its_rows(
+    messy: Path, store: ObjectStore, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("lakebed.catalog.streaming.CHUNK_BYTES", 1)  # write every batch at once
+    # two row groups: the first reads, the second has a corrupt data page
+    path = messy / "metrics/c.parquet"
+    good = [f"ok{i}" for i in range(50)]
+    table = pa.table({"name": good * 2, "value": pa.array(range(100), pa.int64())})
+    pq.write_table(table, path, compression=None, row_group_size=50, use_dictionary=False)
+    data = bytearray(path.read_bytes())
+    second = pq.ParquetFile(path).metadata.row_group(1)
+    for column in range(second.num_columns):
+        start = second.column(column).data_page_offset
+        data[start : start + 24] = b"\xff" * 24
+    path.write_bytes(bytes(data))
+    assert pq.ParquetFile(path).read_row_group(0).num_rows == 50  # readable at first ...
+    with pytest.raises((OSError, pa.ArrowException)):
+        pq.ParquetFile(path).read_row_group(1)  # ... corrupt later
+
+    report = Crawler(catalog).crawl(store, "raw", database="lake", options=CONVERT)
+    assert dict(report.skipped)["raw/metrics/c.parquet"].startswith("not converted:")
+    assert report.table("metrics").rows == 3
+    metrics = iceberg(catalog, "lake.metrics")
+    assert sorted(metrics.scan().column("name").to_pylist()) == ["cpu", "disk", "mem"]
+    assert len(metrics.snapshots()) == 1
+    files = list(Path(metrics.location.removeprefix("file://"), "data").rglob("*.parquet"))
+    assert len(files) == metrics.stats().data_files  # what the bad file wrote was deleted

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from lakebed.catalog import Catalog, ExternalTable, Table
 from lakebed.query import QueryEngine
@@ -86,3 +87,23 @@ def test_external_parquet_in_place(catalog: Catalog, engine: QueryEngine, tmp_pa
     result = engine.sql("SELECT sum(id) AS s, min(partition_0) AS y FROM raw.p")
     assert result.to_pylist() == [{"s": 3, "y": 2024}]
     assert engine.explain("SELECT * FROM raw.p")[0].method == "read_parquet"
+
+
+def test_plans_of_unchanged_snapshots_are_reused_across_queries(
+    engine: QueryEngine, orders: Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int | None] = []
+    plan_files = Table.plan_files
+
+    def counting(self: Table, **kwargs: object) -> object:
+        calls.append(1)
+        return plan_files(self, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Table, "plan_files", counting)
+    query = "SELECT count(*) AS n FROM shop.orders WHERE country = 'DE'"
+    assert engine.sql(query).to_pylist() == [{"n": 5}]
+    assert engine.sql(query).to_pylist() == [{"n": 5}]
+    assert len(calls) == 1  # the second query reused the plan of the same snapshot
+    orders.append(orders_batch(200, "DE", n=1))
+    assert engine.sql(query).to_pylist() == [{"n": 6}]
+    assert len(calls) == 2  # a new snapshot is planned afresh

@@ -120,9 +120,8 @@ def test_other_files_cannot_be_read_through_table_functions(
 
 
 def test_csv_object_with_malformed_rows_and_no_extension(engine: QueryEngine) -> None:
-    data = (
-        b"region,units\nnorth,3\nsouth,7,extra\neast,5\nwest\n"
-        + b"".join(b"r%d,%d\n" % (i, i) for i in range(20))
+    data = b"region,units\nnorth,3\nsouth,7,extra\neast,5\nwest\n" + b"".join(
+        b"r%d,%d\n" % (i, i) for i in range(20)
     )
     result = engine.select_object(
         io.BytesIO(data), "SELECT region FROM s3object WHERE units IN (3, 5) ORDER BY region"

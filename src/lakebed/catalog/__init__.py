@@ -16,11 +16,13 @@ from lakebed.catalog.describe import describe_table
 from lakebed.catalog.external import ExternalTable
 from lakebed.catalog.models import ScanPlan, SnapshotInfo, TableStats
 from lakebed.catalog.naming import TableRef, safe_name
+from lakebed.catalog.streaming import PendingWrite
 from lakebed.catalog.table import Table
 
 __all__ = [
     "Catalog",
     "ExternalTable",
+    "PendingWrite",
     "ScanPlan",
     "SnapshotInfo",
     "Table",

@@ -1,8 +1,11 @@
 """An Iceberg table: snapshots, atomic appends and overwrites that evolve the schema, scans.
 
 Every write is one catalog commit (schema change and new snapshot together), so a crash leaves
-the old version or the new one. pyiceberg retries a commit that loses a race with another
-writer; a write that keeps losing raises a transient :class:`StorageError`.
+the old version or the new one. A stream (a RecordBatchReader or batches) is written to data
+files chunk by chunk and committed once at the end (:mod:`lakebed.catalog.streaming`), so memory
+stays bounded by a chunk; a stream that fails midway commits nothing. pyiceberg retries a
+commit that loses a race with another writer; a write that keeps losing raises a transient
+:class:`StorageError`.
 
 A loaded table is a view as of its last load or write; :meth:`Table.refresh` picks up commits
 made elsewhere. Writes refresh first, so they always build on the latest version.
@@ -10,7 +13,8 @@ made elsewhere. Writes refresh first, so they always build on the latest version
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeAlias
 
@@ -33,11 +37,18 @@ from lakebed.catalog.schema import (
     to_arrow_schema,
     to_iceberg_type,
 )
+from lakebed.catalog.streaming import PendingWrite
 from lakebed.errors import ConfigError, NotFoundError, QueryError, SchemaError
 
 DESCRIPTION_PROPERTY = "comment"
 
-Data: TypeAlias = pa.Table | pa.RecordBatch | pa.RecordBatchReader
+#: What a write takes. A reader or an iterable of batches is streamed: its rows go to data files
+#: chunk by chunk (memory bounded by a chunk) and are committed together at the end.
+Data: TypeAlias = pa.Table | pa.RecordBatch | pa.RecordBatchReader | Iterable[pa.RecordBatch]
+
+
+def _is_batch_iterable(data: object) -> bool:
+    return isinstance(data, Iterable) and not isinstance(data, str | bytes | Mapping)
 
 
 def _utc_ms(ts: datetime) -> int:
@@ -268,7 +279,10 @@ class Table:
     # ----- writes ------------------------------------------------------------------------
     def append(self, data: Data, *, properties: Mapping[str, str] | None = None) -> SnapshotInfo:
         """Add rows in one snapshot, evolving the schema when the data brings compatible
-        changes; ``properties`` go into the snapshot summary (e.g. stream offsets)."""
+        changes; ``properties`` go into the snapshot summary (e.g. stream offsets).
+
+        A reader or iterable of batches is streamed with bounded memory; if it raises midway,
+        nothing is committed and the error propagates."""
         return self._write(data, None, properties, overwrite=False)
 
     def overwrite(
@@ -281,6 +295,18 @@ class Table:
         """Replace the rows matching ``filter`` (all rows without one) by ``data``, atomically."""
         return self._write(data, filter, properties, overwrite=True)
 
+    def begin_write(self, schema: pa.Schema, *, chunk_bytes: int | None = None) -> PendingWrite:
+        """Start a write whose rows arrive in parts and are committed together.
+
+        For callers that decide only at the end what goes in (and with which snapshot
+        properties): write batches with :meth:`PendingWrite.write`, drop a part with a
+        savepoint, then :meth:`PendingWrite.commit` once. ``schema`` is the data's schema; a
+        compatible change is applied in the same commit. Rows are written to data files
+        every ``chunk_bytes`` of Arrow data (default :data:`streaming.CHUNK_BYTES`, 96 MiB).
+        """
+        self.refresh()
+        return PendingWrite(self.ident, self._table, schema, chunk_bytes=chunk_bytes)
+
     def _write(
         self,
         data: Data,
@@ -292,13 +318,40 @@ class Table:
         summary = str_properties(properties, "snapshot property")
         if isinstance(data, pa.RecordBatch):
             data = pa.Table.from_batches([data])
-        if not isinstance(data, pa.Table | pa.RecordBatchReader):
+        if isinstance(data, pa.Table):
+            self._write_table(data, filter, summary, overwrite=overwrite)
+        elif isinstance(data, pa.RecordBatchReader) or _is_batch_iterable(data):
+            schema, batches = self._peek(data)
+            with self.begin_write(schema) as pending:
+                pending.write(batches)
+                pending.commit(summary, overwrite=overwrite, filter=filter)
+        else:
             raise ConfigError(
                 f"cannot write {type(data).__name__} to table {self.ident}",
-                fix="pass a pyarrow Table, RecordBatch or RecordBatchReader",
+                fix="pass a pyarrow Table, RecordBatch, RecordBatchReader or batches",
             )
-        if isinstance(data, pa.RecordBatchReader) and self._table.spec().fields:
-            data = data.read_all()  # pyiceberg streams into unpartitioned tables only
+        current = self._table.current_snapshot()
+        assert current is not None
+        return snapshot_info(current)
+
+    def _peek(self, data: Iterable[pa.RecordBatch]) -> tuple[pa.Schema, Iterable[pa.RecordBatch]]:
+        """The schema of a stream, and the stream (whose first batch may have been read)."""
+        if isinstance(data, pa.RecordBatchReader):
+            return data.schema, data
+        batches = iter(data)
+        first = next(batches, None)
+        if first is None:
+            return self.schema, []
+        if not isinstance(first, pa.RecordBatch):
+            raise ConfigError(
+                f"cannot write {type(first).__name__} items to table {self.ident}",
+                fix="pass an iterable of pyarrow RecordBatches",
+            )
+        return first.schema, itertools.chain([first], batches)
+
+    def _write_table(
+        self, data: pa.Table, filter: str | None, summary: dict[str, str], *, overwrite: bool
+    ) -> None:
         self.refresh()
         plan = plan_merge(self.schema, data.schema, self.ident)
         with mapped_errors(f"table {self.ident}"):
@@ -310,8 +363,7 @@ class Table:
                     for name, new_type in plan.widen.items():
                         update.update_column(name, field_type=to_iceberg_type(new_type, name))
             new_schema = txn.table_metadata.schema()
-            target = to_arrow_schema(new_schema)
-            body = self._conformed(data, target)
+            body = conform(data, to_arrow_schema(new_schema), self.ident)
             if overwrite:
                 expr = parse_filter(filter, new_schema) if filter else AlwaysTrue()
                 txn.overwrite(
@@ -320,21 +372,6 @@ class Table:
             else:
                 txn.append(body, snapshot_properties=summary)
             txn.commit_transaction()
-        current = self._table.current_snapshot()
-        assert current is not None
-        return snapshot_info(current)
-
-    def _conformed(
-        self, data: pa.Table | pa.RecordBatchReader, target: pa.Schema
-    ) -> pa.Table | pa.RecordBatchReader:
-        if isinstance(data, pa.Table):
-            return conform(data, target, self.ident)
-
-        def batches(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
-            for batch in reader:
-                yield from conform(pa.Table.from_batches([batch]), target, self.ident).to_batches()
-
-        return pa.RecordBatchReader.from_batches(target, batches(data))
 
     def evolve_schema(
         self,

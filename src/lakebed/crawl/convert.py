@@ -1,16 +1,18 @@
 """Converting crawled files into Iceberg tables (``CrawlOptions(convert=True)``).
 
-Each file is read through ``lakebed.formats``, fitted to the table's schema, given its partition
-values from the folder path, and appended; the table is partitioned by the identity of those
-columns. Files are committed in chunks of about ``CHUNK_BYTES`` of source data (one snapshot per
-chunk), so memory stays bounded by a chunk, not by the table. A file that cannot be read or
-fitted is left out and reported with its reason; it never stops the crawl. A record that cannot
-be read goes to the database's quarantine (:mod:`lakebed.quarantine`) with its file, location
-and reason, so rows read = rows written + rows quarantined. When a file changed or left the
-table, the table is rewritten from its files (first chunk overwrites) and the records
-quarantined for it by earlier crawls give way to those met now.
+Each file is streamed through ``lakebed.formats``, fitted to the table's schema batch by batch,
+given its partition values from the folder path, and written to the table's data files as it is
+read (:meth:`lakebed.catalog.Table.begin_write`), so memory is bounded by a write chunk, whatever
+the size of the file; the table is partitioned by the identity of those columns. Files are
+committed in groups of about ``CHUNK_BYTES`` of source data, one snapshot per group. A file that
+cannot be read or fitted, even one that fails after many rows, is left out of its group's commit
+(the data files it wrote are deleted) and reported with its reason; it never stops the crawl.
+A record that cannot be read goes to the database's quarantine (:mod:`lakebed.quarantine`) with
+its file, location and reason, so rows read = rows written + rows quarantined. When a file
+changed or left the table, the table is rewritten from its files (the first group overwrites)
+and the records quarantined for it by earlier crawls give way to those met now.
 
-Each chunk is written ahead to the commit log before its commit (:mod:`lakebed.crawl.commits`),
+Each group is written ahead to the commit log before its commit (:mod:`lakebed.crawl.commits`),
 so a crash before the crawl saves its state never converts a file twice.
 """
 
@@ -42,7 +44,7 @@ from lakebed.quarantine import Quarantine
 from lakebed.storage.base import ObjectStore
 
 if TYPE_CHECKING:
-    from lakebed.catalog import Catalog, Table
+    from lakebed.catalog import Catalog, PendingWrite, Table
 
 CHUNK_BYTES = 128 << 20
 LOCATION_PROPERTY = "lakebed.crawl.location"
@@ -94,28 +96,45 @@ def _evolve(iceberg: Table, merged: pa.Schema, policy: str, result: TableResult)
         result.notes.append("some type changes cannot be applied to an Iceberg table in place")
 
 
-def _file_table(
+class SourceError(Exception):
+    """A source file failed while being read; wraps the reader's error so it is told apart from
+    a failure to write the table (which fails the table, not just the file)."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+    @property
+    def reason(self) -> str:
+        cause = self.cause
+        return cause.message if isinstance(cause, LakebedError) else str(cause)
+
+
+def _file_batches(
     store: ObjectStore,
     facts: FileFacts,
     planned: PlannedTable,
     target: pa.Schema,
     bad: list[BadRecord],
-) -> pa.Table:
-    """One file's rows fitted to ``target``; its bad records go to ``bad``, named by URI."""
+) -> Iterator[pa.RecordBatch]:
+    """One file's rows fitted to ``target``, batch by batch; its bad records go to ``bad``,
+    named by URI. A read or fit failure is raised as :class:`SourceError`."""
     from lakebed import formats
 
-    constants = partition_values(planned.partition_folder(facts), planned.partition_columns)
-    fmt = formats.get_format(facts.format)
     uri = store.uri(facts.key)
 
     def keep(record: BadRecord) -> None:
         bad.append(replace(record, source=uri))
 
-    batches = []
-    with open_source(store, facts.key) as source:
-        for batch in fmt.read(source, name=facts.key, on_bad_record=keep, **dict(facts.options)):
-            batches.append(conform_batch(batch, target, constants))
-    return pa.Table.from_batches(batches, schema=target)
+    try:
+        constants = partition_values(planned.partition_folder(facts), planned.partition_columns)
+        fmt = formats.get_format(facts.format)
+        with open_source(store, facts.key) as source:
+            options = dict(facts.options)
+            for batch in fmt.read(source, name=facts.key, on_bad_record=keep, **options):
+                yield conform_batch(batch, target, constants)
+    except (LakebedError, OSError, ValueError, pa.ArrowException) as err:
+        raise SourceError(err) from err
 
 
 def _chunks(files: Sequence[FileFacts], sizes: Mapping[str, int]) -> Iterator[list[FileFacts]]:
@@ -183,17 +202,17 @@ class ConvertRun:
 
     def commit(
         self,
-        iceberg: Table,
+        pending: PendingWrite,
         ident: str,
         keys: Sequence[str],
-        data: pa.Table,
         bad: Sequence[BadRecord],
         *,
         overwrite: bool,
     ) -> int:
-        """Write ahead, quarantine ``bad``, then commit ``data``; returns the records
-        quarantined. Nothing at all for an append of no rows and no bad records."""
-        if not overwrite and not data.num_rows and not bad:
+        """Write ahead, quarantine ``bad``, then commit the rows ``pending`` holds; returns
+        the records quarantined. Nothing at all for an append of no rows and no bad records."""
+        if not overwrite and not pending.rows and not bad:
+            pending.abort()
             return 0
         commit_id = uuid.uuid4().hex
         states = [self.current[key].with_(table=ident, skip_reason=None) for key in keys]
@@ -208,10 +227,12 @@ class ConvertRun:
         quarantined = self.quarantine.add(bad, target=ident, job=CRAWL_JOB, run_id=commit_id)
         properties = commits.summary_properties(commit_id, states)
         if overwrite:
-            iceberg.overwrite(data, properties=properties)
+            pending.commit(properties, overwrite=True)
             self.quarantine.supersede(target=ident, job=CRAWL_JOB, keep=[commit_id])
-        elif data.num_rows:
-            iceberg.append(data, properties=properties)
+        elif pending.rows:
+            pending.commit(properties)
+        else:
+            pending.abort()
         return quarantined
 
 
@@ -237,21 +258,22 @@ def convert_table(run: ConvertRun, work: TableWork) -> TableResult:
     rows = 0
     all_bad: list[BadRecord] = []
     for chunk in chunks or ([[]] if overwrite else []):  # a rewrite to no files still commits
-        tables, bad, keys = [], list[BadRecord](), list[str]()
-        for facts in chunk:
-            file_bad: list[BadRecord] = []
-            try:
-                tables.append(_file_table(store, facts, planned, target, file_bad))
-            except (LakebedError, OSError, ValueError, pa.ArrowException) as err:
-                reason = err.message if isinstance(err, LakebedError) else str(err)
-                run.failed.append((facts.key, f"not converted: {reason}"))
-                continue  # the whole file is reported as skipped, not record by record
-            bad.extend(file_bad)
-            keys.append(facts.key)
-        data = pa.concat_tables(tables) if tables else target.empty_table()
-        result.bad_records += run.commit(iceberg, work.ident, keys, data, bad, overwrite=overwrite)
+        bad, keys = list[BadRecord](), list[str]()
+        with iceberg.begin_write(target) as pending:
+            for facts in chunk:
+                file_bad: list[BadRecord] = []
+                try:
+                    # a file that fails midway has its rows dropped from the pending commit
+                    pending.write(_file_batches(store, facts, planned, target, file_bad))
+                except SourceError as err:
+                    run.failed.append((facts.key, f"not converted: {err.reason}"))
+                    continue  # the whole file is reported as skipped, not record by record
+                bad.extend(file_bad)
+                keys.append(facts.key)
+            written = pending.rows
+            result.bad_records += run.commit(pending, work.ident, keys, bad, overwrite=overwrite)
         overwrite = False
-        rows += data.num_rows
+        rows += written
         all_bad.extend(bad[:1])
     result.rows = rows
     if result.bad_records:

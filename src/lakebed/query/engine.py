@@ -25,7 +25,7 @@ from sqlglot import exp
 from lakebed.errors import QueryError
 from lakebed.query.dialect import parse, pop_time_travel, to_duckdb
 from lakebed.query.external import SKIPPED_ROWS_KEY, SkippedRowsWarning
-from lakebed.query.resolve import TablePlan, bind, find_references
+from lakebed.query.resolve import PlanCache, TablePlan, bind, find_references
 from lakebed.query.select_object import register_object, rewrite_object_refs, spool
 from lakebed.query.sources import FileSystemSpec, Views
 from lakebed.query.writes import create_table_as, insert_into
@@ -62,6 +62,7 @@ class QueryEngine:
         # with its own temporary views), which is cheap and keeps calls apart.
         self._database: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
+        self._plans = PlanCache()
         if threads is not None and threads < 1:
             raise QueryError(f"threads must be at least 1, got {threads}", fix="pass threads>=1")
 
@@ -92,7 +93,7 @@ class QueryEngine:
         tree = self._read_part(parse(query, dialect))
         with self._connection() as con:
             views = Views(con)
-            plans = bind(views, self.catalog, tree, self.filesystem)
+            plans = bind(views, self.catalog, tree, self.filesystem, self._plans)
             try:
                 views.create()  # binds each source, so a table that cannot be read says so
             except duckdb.Error as err:
@@ -137,7 +138,7 @@ class QueryEngine:
     def _run(self, tree: exp.Expr) -> pa.Table:
         with self._connection() as con:
             views = Views(con)
-            plans = bind(views, self.catalog, tree, self.filesystem)
+            plans = bind(views, self.catalog, tree, self.filesystem, self._plans)
             sql = to_duckdb(tree, views.sql)
             result = self._execute(con, sql, {p.view: p.ident for p in plans})
             return report_skipped(con, plans, result)

@@ -6,13 +6,16 @@ for different snapshots or prune different files. The reference in the tree is r
 view, keeping the alias (or the table's own name as alias, so ``t.col`` and ``db.t.col`` still
 resolve). What was planned for each reference is returned as a :class:`TablePlan`.
 
-Within one query a table is loaded from the catalog once, and a scan with the same snapshot
-and filter is planned once; nothing is kept between queries, so each query sees the latest
-commit.
+Within one query a table is loaded from the catalog once. Scan plans are kept across queries
+in a :class:`PlanCache`, keyed by what makes a plan immutable — the table's UUID, the snapshot
+id, the current schema id and the pushed-down filter — so a new commit or schema change is
+always planned afresh and every query sees the latest state.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,8 +32,32 @@ if TYPE_CHECKING:
     from lakebed.catalog import Catalog, ExternalTable, ScanPlan, Table
 
 VIEW_PREFIX = "__lakebed_"
-#: What a scan plan depends on: the table, the snapshot asked for, the pushed-down filter.
-PlanKey = tuple[str, int | None, str | None]
+#: What a scan plan depends on: the table's UUID, the snapshot asked for (None: the current
+#: one, read with the current schema) and the one it resolved to, the current schema (a rename
+#: commits no snapshot), and the pushed-down filter.
+PlanKey = tuple[str, int | None, int | None, int, str | None]
+
+
+class PlanCache:
+    """Scan plans of immutable snapshots, shared by an engine's queries (thread-safe LRU)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._plans: OrderedDict[PlanKey, tuple[ScanPlan, str | None]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: PlanKey) -> tuple[ScanPlan, str | None] | None:
+        with self._lock:
+            found = self._plans.get(key)
+            if found is not None:
+                self._plans.move_to_end(key)
+            return found
+
+    def put(self, key: PlanKey, plan: tuple[ScanPlan, str | None]) -> None:
+        with self._lock:
+            self._plans[key] = plan
+            if len(self._plans) > self._size:
+                self._plans.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -159,7 +186,7 @@ def register_reference(
     row_filter: str | None,
     view: str,
     filesystem: FileSystemSpec | None,
-    planned: dict[PlanKey, tuple[ScanPlan, str | None]] | None = None,
+    planned: PlanCache | None = None,
 ) -> TablePlan:
     """Add ``view`` for ``entry`` to ``views``; returns the plan used.
 
@@ -183,7 +210,7 @@ def _register(
     row_filter: str | None,
     view: str,
     filesystem: FileSystemSpec | None,
-    planned: dict[PlanKey, tuple[ScanPlan, str | None]] | None,
+    planned: PlanCache | None,
 ) -> TablePlan:
     if entry.kind != "iceberg":
         method, files, skipped = register_external(views, view, entry, filesystem)  # type: ignore[arg-type]
@@ -192,13 +219,19 @@ def _register(
     snapshot_id = travel.snapshot_id
     if travel.as_of is not None:
         snapshot_id = table.snapshot_as_of(travel.as_of).snapshot_id
-    key = (ref.ident, snapshot_id, row_filter)
-    if planned is not None and key in planned:
-        plan, row_filter = planned[key]
+    keyed_id = snapshot_id
+    if keyed_id is None:  # the current snapshot, read with the current schema
+        current = table.current_snapshot()
+        keyed_id = current.snapshot_id if current is not None else None
+    metadata = table.iceberg.metadata
+    key = (str(metadata.table_uuid), snapshot_id, keyed_id, metadata.current_schema_id, row_filter)
+    cached = planned.get(key) if planned is not None else None
+    if cached is not None:
+        plan, row_filter = cached
     else:
         plan, row_filter = _plan(table, snapshot_id, row_filter)
         if planned is not None:
-            planned[key] = (plan, row_filter)
+            planned.put(key, (plan, row_filter))
     method = register_snapshot(
         views,
         view,
@@ -259,13 +292,14 @@ def bind(
     catalog: Catalog,
     tree: exp.Expr,
     filesystem: FileSystemSpec | None,
+    plans_cache: PlanCache | None = None,
 ) -> list[TablePlan]:
     """Register a view for every lake table ``tree`` reads and rewrite ``tree`` to use them."""
     refs = find_references(tree)
     plans: list[TablePlan] = []
     pending: list[tuple[Reference, str]] = []
     loaded: dict[str, Table | ExternalTable] = {}
-    planned: dict[PlanKey, tuple[ScanPlan, str | None]] = {}
+    planned = plans_cache if plans_cache is not None else PlanCache()
     for index, ref in enumerate(refs):
         travel = pop_time_travel(ref.node)
         view = view_name(index, ref)
