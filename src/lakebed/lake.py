@@ -71,22 +71,9 @@ class Lake:
         )
 
     def _iceberg_io_properties(self) -> dict[str, str]:
-        if self.config.is_local:
-            return {}
-        s3 = self.config.s3
-        props = {
-            "py-io-impl": "pyiceberg.io.pyarrow.PyArrowFileIO",
-            "s3.region": s3.region,
-            "s3.force-virtual-addressing": str(not s3.path_style).lower(),
-        }
-        optional = {
-            "s3.endpoint": s3.endpoint_url,
-            "s3.access-key-id": s3.access_key_id,
-            "s3.secret-access-key": s3.secret_access_key,
-            "s3.session-token": s3.session_token,
-        }
-        props.update({k: v for k, v in optional.items() if v})
-        return props
+        from lakebed.catalog import s3_io_properties
+
+        return {} if self.config.is_local else s3_io_properties(self.config.s3)
 
     def init(self) -> None:
         """Create the lake's root (folder or bucket) and its catalog."""

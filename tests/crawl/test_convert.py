@@ -104,18 +104,19 @@ def test_a_file_corrupt_after_some_rows_leaves_none_of_its_rows(
     messy: Path, store: ObjectStore, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("lakebed.catalog.streaming.CHUNK_BYTES", 1)  # write every batch at once
-    # two row groups: the first reads, the second has a corrupt data page
+    # two row groups: the first reads (a whole batch is yielded), the second is corrupt
     path = messy / "metrics/c.parquet"
-    good = [f"ok{i}" for i in range(50)]
-    table = pa.table({"name": good * 2, "value": pa.array(range(100), pa.int64())})
-    pq.write_table(table, path, compression=None, row_group_size=50, use_dictionary=False)
+    first = 70_000  # more than one read batch (65,536 rows)
+    names = pa.array([f"ok{i}" for i in range(first + 10)])
+    table = pa.table({"name": names, "value": pa.array(range(first + 10), pa.int64())})
+    pq.write_table(table, path, compression=None, row_group_size=first, use_dictionary=False)
     data = bytearray(path.read_bytes())
     second = pq.ParquetFile(path).metadata.row_group(1)
     for column in range(second.num_columns):
         start = second.column(column).data_page_offset
         data[start : start + 24] = b"\xff" * 24
     path.write_bytes(bytes(data))
-    assert pq.ParquetFile(path).read_row_group(0).num_rows == 50  # readable at first ...
+    assert pq.ParquetFile(path).read_row_group(0).num_rows == first  # readable at first ...
     with pytest.raises((OSError, pa.ArrowException)):
         pq.ParquetFile(path).read_row_group(1)  # ... corrupt later
 
