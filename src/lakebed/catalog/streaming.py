@@ -119,6 +119,7 @@ class PendingWrite:
         try:
             for chunk in self._chunks(batches):
                 self._write_chunk(chunk)
+                del chunk  # else it lives on while the next chunk is gathered
         except BaseException:
             self.rollback(mark)
             self.rows = rows

@@ -96,7 +96,7 @@ def _evolve(iceberg: Table, merged: pa.Schema, policy: str, result: TableResult)
         result.notes.append("some type changes cannot be applied to an Iceberg table in place")
 
 
-class SourceError(Exception):
+class _SourceFailed(Exception):
     """A source file failed while being read; wraps the reader's error so it is told apart from
     a failure to write the table (which fails the table, not just the file)."""
 
@@ -118,7 +118,7 @@ def _file_batches(
     bad: list[BadRecord],
 ) -> Iterator[pa.RecordBatch]:
     """One file's rows fitted to ``target``, batch by batch; its bad records go to ``bad``,
-    named by URI. A read or fit failure is raised as :class:`SourceError`."""
+    named by URI. A read or fit failure is raised as :class:`_SourceFailed`."""
     from lakebed import formats
 
     uri = store.uri(facts.key)
@@ -134,7 +134,7 @@ def _file_batches(
             for batch in fmt.read(source, name=facts.key, on_bad_record=keep, **options):
                 yield conform_batch(batch, target, constants)
     except (LakebedError, OSError, ValueError, pa.ArrowException) as err:
-        raise SourceError(err) from err
+        raise _SourceFailed(err) from err
 
 
 def _chunks(files: Sequence[FileFacts], sizes: Mapping[str, int]) -> Iterator[list[FileFacts]]:
@@ -265,7 +265,7 @@ def convert_table(run: ConvertRun, work: TableWork) -> TableResult:
                 try:
                     # a file that fails midway has its rows dropped from the pending commit
                     pending.write(_file_batches(store, facts, planned, target, file_bad))
-                except SourceError as err:
+                except _SourceFailed as err:
                     run.failed.append((facts.key, f"not converted: {err.reason}"))
                     continue  # the whole file is reported as skipped, not record by record
                 bad.extend(file_bad)
