@@ -36,3 +36,19 @@ def test_public_api_is_curated() -> None:
     for name in lakebed.__all__:
         assert hasattr(lakebed, name), name
     assert lakebed.open.__doc__
+
+
+def test_import_is_light_and_has_no_side_effects(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, lakebed; "
+        "print(sorted(m for m in ('pyarrow', 'duckdb', 'pyiceberg', 'boto3', 'fastapi') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+    assert list(tmp_path.iterdir()) == []  # opening nothing, writing nothing
