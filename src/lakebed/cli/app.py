@@ -137,7 +137,7 @@ def get(
 
 @app.command("ls")
 def ls_(ctx: typer.Context, prefix: Annotated[str, typer.Argument()] = "") -> None:
-    """List objects under a prefix."""
+    """List objects under a prefix, with size and modification time."""
     st = state(ctx)
     infos = st.lake.ls(prefix)
     rows = [
@@ -145,7 +145,6 @@ def ls_(ctx: typer.Context, prefix: Annotated[str, typer.Argument()] = "") -> No
             "key": i.key,
             "size": render.human_size(i.size),
             "modified": i.modified.strftime("%Y-%m-%d %H:%M:%S"),
-            "content_type": i.content_type or "",
         }
         for i in infos
     ]
