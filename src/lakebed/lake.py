@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from lakebed.query import QueryEngine
 
 WAREHOUSE_PREFIX = "warehouse"
-RAW_PREFIX = "raw"
 
 
 class Lake:
