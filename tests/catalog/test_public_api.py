@@ -18,6 +18,7 @@ def test_all_lists_exactly_the_public_names() -> None:
         "models",
         "naming",
         "partitioning",
+        "prefetch",
         "schema",
         "streaming",
         "table",

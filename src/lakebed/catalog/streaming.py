@@ -36,6 +36,7 @@ from pyiceberg.utils.properties import property_as_bool
 
 from lakebed.catalog.errors import mapped_errors
 from lakebed.catalog.filters import parse_filter
+from lakebed.catalog.prefetch import prefetched
 from lakebed.catalog.schema import conform, plan_merge, to_arrow_schema, to_iceberg_type
 from lakebed.errors import ConfigError
 
@@ -117,9 +118,11 @@ class PendingWrite:
         mark = self.savepoint()
         rows = self.rows
         try:
-            for chunk in self._chunks(batches):
-                self._write_chunk(chunk)
-                del chunk  # else it lives on while the next chunk is gathered
+            # The next chunk is read and conformed while this one is encoded and written.
+            with contextlib.closing(prefetched(self._chunks(batches))) as chunks:
+                for chunk in chunks:
+                    self._write_chunk(chunk)
+                    del chunk  # else it lives on while the next chunk is gathered
         except BaseException:
             self.rollback(mark)
             self.rows = rows
