@@ -137,6 +137,13 @@ def _from_pylist(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.RecordBatc
 
 def infer_schema(rows: Iterable[dict[str, Any]]) -> pa.Schema:
     """A schema for Python rows, unifying types across rows; conflicting fields become strings."""
+    rows = list(rows)
+    try:  # one pass when the rows agree (the common case), row by row only when they conflict
+        whole = pa.RecordBatch.from_pylist(rows).schema
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        pass
+    else:
+        return pa.schema([(f.name, pa.string() if f.type == pa.null() else f.type) for f in whole])
     schemas: list[pa.Schema] = []
     for row in rows:
         try:
