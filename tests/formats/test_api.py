@@ -169,3 +169,15 @@ def test_long_single_line_json_is_told_by_extension() -> None:
     head = b'{"a": "' + b"x" * 70_000
     assert formats.detect(head[:65536], "big.jsonl").name == "jsonl"
     assert formats.detect(head[:65536], "big.json").name == "json"
+
+
+def test_jsonl_schema_has_fields_first_seen_in_later_rows(tmp_path) -> None:
+    from lakebed import formats
+
+    path = tmp_path / "events.jsonl"
+    path.write_text('{"id": 1}\n{"id": 2, "referrer": "ad"}\n{"id": 3.5, "tags": ["x"]}\n')
+    schema = formats.read_schema(path)
+    assert schema.names == ["id", "referrer", "tags"]
+    assert str(schema.field("id").type) == "double"
+    rows = [r for b in formats.read(path) for r in b.to_pylist()]
+    assert [r["referrer"] for r in rows] == [None, "ad", None]

@@ -139,11 +139,16 @@ def infer_schema(rows: Iterable[dict[str, Any]]) -> pa.Schema:
     """A schema for Python rows, unifying types across rows; conflicting fields become strings."""
     rows = list(rows)
     try:  # one pass when the rows agree (the common case), row by row only when they conflict
-        whole = pa.RecordBatch.from_pylist(rows).schema
+        # pa.array infers a struct of every key seen in any row (from_pylist would take only
+        # the first row's keys).
+        whole = pa.array(rows).type if rows else pa.struct([])
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         pass
     else:
-        return pa.schema([(f.name, pa.string() if f.type == pa.null() else f.type) for f in whole])
+        if pa.types.is_struct(whole):
+            return pa.schema(
+                [(f.name, pa.string() if f.type == pa.null() else f.type) for f in whole]
+            )
     schemas: list[pa.Schema] = []
     for row in rows:
         try:
