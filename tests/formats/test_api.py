@@ -33,6 +33,7 @@ def test_public_names() -> None:
         "open_decompressed",
         "read",
         "read_schema",
+        "sample_schema",
         "strip_compression_suffix",
         "write",
     }

@@ -16,7 +16,7 @@ from typing import IO
 import pyarrow as pa
 
 from lakebed.errors import LakebedError
-from lakebed.formats.base import BadRecord, Format, SchemaReader
+from lakebed.formats.base import BadRecord, Format
 from lakebed.storage.base import ObjectStore
 
 HEAD_BYTES = 1 << 16
@@ -126,17 +126,10 @@ def sample_schema(
     The Format is called directly on the store's own stream, so footer formats (Parquet, ORC)
     seek in it instead of copying it to a temporary file first.
     """
-    if isinstance(fmt, SchemaReader):
-        return fmt.read_schema(source, name=name)
+    from lakebed.formats import sample_schema as format_schema
+
     seen: list[BadRecord] = [] if bad is None else bad
-    batches = fmt.read(source, name=name, batch_rows=sample_rows, on_bad_record=seen.append)
-    try:
-        first = next(iter(batches), None)
-    finally:
-        close = getattr(batches, "close", None)
-        if close is not None:
-            close()
-    return first.schema if first is not None else pa.schema([])
+    return format_schema(fmt, source, name=name, sample_rows=sample_rows, on_bad_record=seen.append)
 
 
 @contextmanager

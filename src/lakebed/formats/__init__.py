@@ -12,7 +12,14 @@ or a binary stream, decompress gzip/bzip2/zstd transparently and detect the form
 
 from __future__ import annotations
 
-from lakebed.formats._api import ConvertResult, convert, read, read_schema, write
+from lakebed.formats._api import (
+    ConvertResult,
+    convert,
+    read,
+    read_schema,
+    sample_schema,
+    write,
+)
 from lakebed.formats._registry import FORMAT_NAMES, format_for_path, get_format
 from lakebed.formats.base import DEFAULT_BATCH_ROWS, BadRecord, Format, OnBadRecord, SchemaReader
 from lakebed.formats.compression import open_decompressed, strip_compression_suffix
@@ -33,6 +40,7 @@ __all__ = [
     "open_decompressed",
     "read",
     "read_schema",
+    "sample_schema",
     "strip_compression_suffix",
     "write",
 ]

@@ -72,18 +72,37 @@ def read_schema(
     """A file's schema, cheaply: from the header or footer, else from its first batch."""
     with _opened(source) as (stream, name):
         fmt, stream = _resolve(format, stream, name)
-        if isinstance(fmt, SchemaReader):
-            return fmt.read_schema(stream, name=name, **options)
-        batches = fmt.read(
-            stream, name=name, batch_rows=sample_rows, on_bad_record=_ignore, **options
-        )
-        try:
-            first = next(iter(batches), None)
-        finally:
-            close = getattr(batches, "close", None)
-            if close is not None:
-                close()
-        return first.schema if first is not None else pa.schema([])
+        return sample_schema(fmt, stream, name=name, sample_rows=sample_rows, **options)
+
+
+def sample_schema(
+    fmt: Format,
+    stream: IO[bytes],
+    *,
+    name: str = "<stream>",
+    sample_rows: int = 1000,
+    on_bad_record: OnBadRecord | None = None,
+    **options: Any,
+) -> pa.Schema:
+    """The schema of a (decompressed) stream in a known format: from its header or footer,
+    else from its first ``sample_rows`` rows; bad records met on the way go to
+    ``on_bad_record`` (and are passed over when it is None)."""
+    if isinstance(fmt, SchemaReader):
+        return fmt.read_schema(stream, name=name, **options)
+    batches = fmt.read(
+        stream,
+        name=name,
+        batch_rows=sample_rows,
+        on_bad_record=on_bad_record or _ignore,
+        **options,
+    )
+    try:
+        first = next(iter(batches), None)
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
+    return first.schema if first is not None else pa.schema([])
 
 
 def write(

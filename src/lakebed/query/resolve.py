@@ -190,8 +190,8 @@ def register_reference(
 ) -> TablePlan:
     """Add ``view`` for ``entry`` to ``views``; returns the plan used.
 
-    ``planned`` holds the scans this query already planned, so a table read twice with the same
-    snapshot and filter is planned once.
+    ``planned`` holds scan plans of immutable snapshots (this engine's, across queries), so a
+    snapshot read again with the same schema and filter is not planned again.
     """
     try:
         return _register(views, entry, ref, travel, row_filter, view, filesystem, planned)
