@@ -14,6 +14,7 @@ from lakebed.config import LakeConfig, resolve_config
 from lakebed.errors import (
     AlreadyExistsError,
     ConfigError,
+    ConflictError,
     FormatError,
     LakebedError,
     MissingDependencyError,
@@ -30,6 +31,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AlreadyExistsError",
     "ConfigError",
+    "ConflictError",
     "FormatError",
     "Lake",
     "LakeConfig",

@@ -9,6 +9,7 @@ LakebedError
 ├── SchemaError            (also ValueError)    schemas that cannot be reconciled
 ├── QueryError             (also ValueError)    invalid or failing SQL
 ├── StorageError           (also OSError)       the object store failed; ``transient`` says retry
+│   └── ConflictError                            a concurrent commit conflicts; redo the work
 └── MissingDependencyError (also ImportError)   an optional extra is not installed
 ```
 
@@ -60,6 +61,14 @@ class StorageError(LakebedError, OSError):
     def __init__(self, message: str, *, fix: str | None = None, transient: bool = False) -> None:
         super().__init__(message, fix=fix)
         self.transient = transient
+
+
+class ConflictError(StorageError):
+    """Another writer's commit conflicts with this one (e.g. it removed files this write
+    replaces); the work must be redone against the table's new state. Always transient."""
+
+    def __init__(self, message: str, *, fix: str | None = None) -> None:
+        super().__init__(message, fix=fix or "run it again", transient=True)
 
 
 class MissingDependencyError(LakebedError, ImportError):

@@ -21,6 +21,7 @@ def test_all_lists_exactly_the_public_names() -> None:
         "prefetch",
         "schema",
         "streaming",
+        "datafiles",
         "table",
     }
     assert set(catalog.__all__) == public - modules

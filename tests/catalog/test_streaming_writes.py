@@ -49,7 +49,7 @@ def test_reader_append_to_partitioned_table_is_one_snapshot(catalog: Catalog) ->
 def test_chunks_are_written_while_the_stream_runs(catalog: Catalog) -> None:
     table = catalog.create_table("db.events", SCHEMA, partition_by=["day(ts)"])
     seen_files: list[int] = []
-    with table.begin_write(SCHEMA, chunk_bytes=1) as pending:
+    with table.begin_write(SCHEMA, chunk_bytes=1, target_file_size=1) as pending:
 
         def stream() -> Iterator[pa.RecordBatch]:
             for n in range(5):
@@ -63,6 +63,26 @@ def test_chunks_are_written_while_the_stream_runs(catalog: Catalog) -> None:
     assert table_ids(table) == list(range(50))
     assert len(table.snapshots()) == 1
     assert table.stats().data_files == len(data_files(table)) > 5
+
+
+def test_small_chunks_fill_right_sized_files(catalog: Catalog) -> None:
+    table = catalog.create_table("db.events", SCHEMA, partition_by=["day(ts)"])
+    days = {row["ts"].date() for row in batch(0, 200).to_pylist()}
+    with table.begin_write(SCHEMA, chunk_bytes=1, target_file_size=64 << 20) as pending:
+        pending.write((batch(n * 10, 10) for n in range(20)), atomic=False)
+        pending.commit()
+    # 20 chunks of 10 rows, but one file per partition: files roll at the target size only
+    assert table.stats().data_files == len(days)
+    assert table_ids(table) == list(range(200))
+
+
+def test_files_roll_over_at_the_target_size(catalog: Catalog) -> None:
+    table = catalog.create_table("db.events", SCHEMA)
+    with table.begin_write(SCHEMA, chunk_bytes=1, target_file_size=1) as pending:
+        pending.write((batch(n * 10, 10) for n in range(6)), atomic=False)
+        pending.commit()
+    assert table.stats().data_files == 6
+    assert table_ids(table) == list(range(60))
 
 
 def test_stream_failing_midway_commits_nothing(catalog: Catalog) -> None:

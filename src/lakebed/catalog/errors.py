@@ -18,7 +18,7 @@ from pyiceberg.exceptions import (
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import SQLAlchemyError as _SQLAlchemyError
 
-from lakebed.errors import AlreadyExistsError, NotFoundError, StorageError
+from lakebed.errors import AlreadyExistsError, ConflictError, NotFoundError, StorageError
 
 
 @contextmanager
@@ -27,10 +27,9 @@ def mapped_errors(subject: str) -> Iterator[None]:
     try:
         yield
     except (CommitFailedException, ValidationException) as exc:
-        raise StorageError(
+        raise ConflictError(
             f"{subject} was changed by another writer and the commit kept conflicting: {exc}",
             fix="retry the write",
-            transient=True,
         ) from exc
     except (NoSuchTableError, NoSuchNamespaceError) as exc:
         raise NotFoundError(f"{subject} does not exist: {exc}", fix="check the name") from exc

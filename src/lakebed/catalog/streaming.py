@@ -1,51 +1,44 @@
 """Streaming writes: data files written chunk by chunk, committed in one snapshot at the end.
 
-A :class:`PendingWrite` takes batches, gathers about ``chunk_bytes`` of them, writes that chunk's
-Parquet data files, drops the chunk and goes on; memory is bounded by the chunk, not the input.
-:meth:`PendingWrite.commit` then adds every file written in one fast append, in one transaction
-with the schema change the data brought, so readers see all the rows or none. Until then
-nothing is in the table: a stream that fails midway (or :meth:`PendingWrite.abort`) deletes the
-files written so far and leaves the table at its old snapshot.
-
-Why pyiceberg's private ``_dataframe_to_data_files``: it is what ``Transaction.append`` itself
-calls to turn Arrow data into Iceberg data files (splitting by partition, naming the files under
-the table's location provider, collecting the column statistics manifests need), and pyiceberg
-has no public call that writes data files without committing them. Its own streaming path does
-not fit: it refuses partitioned tables, and hands every bin of batches to an executor's ``map``,
-which submits them all at once, so the whole stream ends up in memory. Calling the function once
-per bounded ``pa.Table`` chunk keeps its partitioning and statistics and bounds the memory.
+A :class:`PendingWrite` takes batches, gathers about ``chunk_bytes`` of them, fits the chunk to
+the table's schema and hands it to a :class:`~lakebed.catalog.datafiles.DataFileWriter`, which
+appends it to right-sized Parquet files (``target_file_size``); memory is bounded by the chunk,
+not the input. :meth:`PendingWrite.commit` then adds every file written in one snapshot, in
+one transaction with the schema change the data brought (and, when asked, table properties and
+the removal of replaced files), so readers see all the rows or none. Until then nothing is in
+the table: a stream that fails midway (or :meth:`PendingWrite.abort`) deletes the files written
+so far and leaves the table at its old snapshot.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
-import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-from pyiceberg.exceptions import CommitFailedException, ValidationException
 from pyiceberg.expressions import AlwaysTrue, BooleanExpression
-from pyiceberg.io.pyarrow import _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import TableProperties
 from pyiceberg.table.snapshots import Operation
 from pyiceberg.utils.properties import property_as_bool
 
+from lakebed.catalog.datafiles import DataFileWriter
 from lakebed.catalog.errors import mapped_errors
 from lakebed.catalog.filters import parse_filter
 from lakebed.catalog.prefetch import prefetched
 from lakebed.catalog.schema import conform, plan_merge, to_arrow_schema, to_iceberg_type
-from lakebed.errors import ConfigError
+from lakebed.errors import ConfigError, ConflictError
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table as IcebergTable
 
-#: Arrow bytes gathered before a chunk's data files are written (files are at most this big,
-#: before Parquet's compression).
+#: Arrow bytes gathered before a chunk is written out to the data files.
 CHUNK_BYTES = 96 << 20
+#: Size of the data files written when the table sets none (Iceberg's
+#: ``write.target-file-size-bytes``); lakebed's loads pass their own (256 MiB by default).
+DEFAULT_TARGET_FILE_SIZE = 512 << 20
 
 
 class PendingWrite:
@@ -54,7 +47,8 @@ class PendingWrite:
 
     Use it as a context manager: leaving the block by an exception aborts the write. A
     savepoint (:meth:`savepoint`/:meth:`rollback`) drops what one part of the stream wrote,
-    e.g. the rows of one source file that turned out corrupt, while keeping the rest.
+    e.g. the rows of one source file that turned out corrupt, while keeping the rest; taking
+    one closes the open data files, so rows after it go to new files.
     """
 
     def __init__(
@@ -64,16 +58,17 @@ class PendingWrite:
         schema: pa.Schema,
         *,
         chunk_bytes: int | None = None,
+        target_file_size: int | None = None,
+        sort_by: Sequence[str] = (),
     ) -> None:
         chunk_bytes = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
         if chunk_bytes <= 0:
             raise ConfigError(f"chunk_bytes must be positive, not {chunk_bytes}")
+        if target_file_size is not None and target_file_size <= 0:
+            raise ConfigError(f"target_file_size must be positive, not {target_file_size}")
         self.ident = ident
         self._table = table
         self._chunk_bytes = chunk_bytes
-        self._files: list[DataFile] = []
-        self._counter = itertools.count(0)
-        self._uuid = uuid.uuid4()
         self._closed = False
         self.rows = 0
         current = to_arrow_schema(table.schema())
@@ -88,6 +83,15 @@ class PendingWrite:
                         update.update_column(name, field_type=to_iceberg_type(new_type, name))
         #: The schema the rows are written with: the table's, evolved by ``schema``.
         self.schema = to_arrow_schema(self._txn.table_metadata.schema())
+        metadata = self._txn.table_metadata
+        if target_file_size is None:
+            target_file_size = int(
+                metadata.properties.get(
+                    TableProperties.WRITE_TARGET_FILE_SIZE_BYTES, DEFAULT_TARGET_FILE_SIZE
+                )
+            )
+        self._writer = DataFileWriter(metadata, table.io, target_file_size, sort_by=sort_by)
+        self._files: list[DataFile] = []  # closed files (the writer's, as of the last flush)
 
     def __enter__(self) -> PendingWrite:
         return self
@@ -103,18 +107,32 @@ class PendingWrite:
 
     @property
     def files(self) -> int:
-        """Data files written so far."""
-        return len(self._files)
+        """Data files written so far (closed or open)."""
+        return len(self._writer.data_files) + self._writer.open_files
 
-    def write(self, batches: Iterable[pa.RecordBatch] | pa.Table) -> int:
+    @property
+    def data_files(self) -> list[DataFile]:
+        """The Iceberg entries of the files closed so far (all of them once committed)."""
+        return self._writer.data_files
+
+    def write(self, batches: Iterable[pa.RecordBatch] | pa.Table, *, atomic: bool = True) -> int:
         """Write ``batches`` (fitted to :attr:`schema`) to data files; returns the rows written.
 
-        When ``batches`` raises, the files this call wrote are deleted and the error re-raised;
-        what earlier calls wrote stays pending.
+        With ``atomic`` (the default), when ``batches`` raises, the rows this call wrote are
+        dropped (a savepoint is taken first) and the error re-raised; what earlier calls wrote
+        stays pending. Without it, rows keep flowing into the open files across calls (best for
+        many small inputs) and a failure leaves what was written so far pending.
         """
         self._check_open()
         if isinstance(batches, pa.Table):
             batches = batches.to_batches()
+        if not atomic:
+            rows = self.rows
+            with contextlib.closing(prefetched(self._chunks(batches))) as chunks:
+                for chunk in chunks:
+                    self._write_chunk(chunk)
+                    del chunk
+            return self.rows - rows
         mark = self.savepoint()
         rows = self.rows
         try:
@@ -146,48 +164,48 @@ class PendingWrite:
 
     def _write_chunk(self, chunk: pa.Table) -> None:
         with mapped_errors(f"table {self.ident}"):
-            written = _dataframe_to_data_files(
-                table_metadata=self._txn.table_metadata,
-                df=chunk,
-                io=self._table.io,
-                write_uuid=self._uuid,
-                counter=self._counter,
-            )
-            for data_file in written:  # consumed now, so the chunk can go
-                self._files.append(data_file)
+            self._writer.write(chunk)
         self.rows += chunk.num_rows
 
     def savepoint(self) -> int:
-        """A mark to :meth:`rollback` to: the data files written so far."""
-        return len(self._files)
+        """A mark to :meth:`rollback` to: closes the open data files and counts the files."""
+        self._writer.flush()
+        return len(self._writer.data_files)
 
     def rollback(self, savepoint: int) -> None:
         """Delete the data files written since ``savepoint``; their rows will not be committed."""
-        dropped = self._files[savepoint:]
-        del self._files[savepoint:]
+        self._writer.flush()
+        dropped = self._writer.drop(savepoint)
         self.rows -= sum(f.record_count for f in dropped)
-        self._delete(dropped)
 
     def commit(
         self,
-        properties: dict[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
         *,
         overwrite: bool = False,
         filter: str | None = None,
+        replace: Sequence[DataFile] = (),
+        table_properties: Mapping[str, str] | None = None,
     ) -> None:
         """Add every data file written to the table in one snapshot, atomically.
 
-        ``properties`` go into the snapshot summary. With ``overwrite``, the rows matching
-        ``filter`` (all rows without one) are removed in the same commit. A commit that keeps
-        conflicting with other writers (after pyiceberg's retries) raises a transient
-        :class:`StorageError` and deletes the files; the table is unchanged.
+        ``properties`` go into the snapshot summary, ``table_properties`` into the table's
+        properties in the same commit (a bookmark that must move with the data). With
+        ``overwrite``, the rows matching ``filter`` (all rows without one) are removed in the
+        same commit; ``replace`` lists data files removed in the same snapshot (a compaction's
+        inputs, the files a merge rewrote). A commit that conflicts with other writers (one
+        removed a file this one replaces, or kept winning the race) raises
+        :class:`~lakebed.errors.ConflictError` and deletes the files; the table is unchanged.
         """
         self._check_open()
         self._closed = True
         summary = dict(properties or {})
         txn = self._txn
         try:
+            self._files = self._writer.close()
             with mapped_errors(f"table {self.ident}"):
+                if table_properties:
+                    txn.set_properties(dict(table_properties))
                 if overwrite:
                     schema = txn.table_metadata.schema()
                     expr: BooleanExpression = (
@@ -199,32 +217,39 @@ class PendingWrite:
                         case_sensitive=False,
                         _isolation_operation=Operation.OVERWRITE,
                     )
-                merge = property_as_bool(
-                    txn.table_metadata.properties,
-                    TableProperties.MANIFEST_MERGE_ENABLED,
-                    TableProperties.MANIFEST_MERGE_ENABLED_DEFAULT,
-                )
                 update = txn.update_snapshot(snapshot_properties=summary)
-                with update.merge_append() if merge else update.fast_append() as append:
-                    for data_file in self._files:
-                        append.append_data_file(data_file)
+                if replace:
+                    with update.overwrite() as rewrite:
+                        for data_file in replace:
+                            rewrite.delete_data_file(data_file)
+                        for data_file in self._files:
+                            rewrite.append_data_file(data_file)
+                elif self._files or not overwrite:
+                    merge = property_as_bool(
+                        txn.table_metadata.properties,
+                        TableProperties.MANIFEST_MERGE_ENABLED,
+                        TableProperties.MANIFEST_MERGE_ENABLED_DEFAULT,
+                    )
+                    with update.merge_append() if merge else update.fast_append() as append:
+                        for data_file in self._files:
+                            append.append_data_file(data_file)
         except BaseException:
-            self._delete(self._files)  # nothing was sent to the catalog
+            self._writer.abort()  # nothing was sent to the catalog
             raise
-        with mapped_errors(f"table {self.ident}"):
-            try:
+        try:
+            with mapped_errors(f"table {self.ident}"):
                 txn.commit_transaction()  # retries a commit that loses a race
-            except (CommitFailedException, ValidationException):
-                self._delete(self._files)  # these say the commit did not land
-                raise
-            # any other failure may have landed: the files are kept, the table may use them
+        except ConflictError:
+            self._writer.abort()  # the commit did not land
+            raise
+        # any other failure may have landed: the files are kept, the table may use them
 
     def abort(self) -> None:
         """Give up: delete every data file written; the table stays as it was."""
         if self._closed:
             return
         self._closed = True
-        self._delete(self._files)
+        self._writer.abort()
         self._files = []
         self.rows = 0
 
@@ -234,8 +259,3 @@ class PendingWrite:
                 f"this write to table {self.ident} was already committed or aborted",
                 fix="begin a new write with Table.begin_write()",
             )
-
-    def _delete(self, files: Iterable[DataFile]) -> None:
-        for data_file in files:
-            with contextlib.suppress(OSError):  # else an orphan file, unseen by readers
-                self._table.io.delete(data_file.file_path)

@@ -295,17 +295,34 @@ class Table:
         """Replace the rows matching ``filter`` (all rows without one) by ``data``, atomically."""
         return self._write(data, filter, properties, overwrite=True)
 
-    def begin_write(self, schema: pa.Schema, *, chunk_bytes: int | None = None) -> PendingWrite:
+    def begin_write(
+        self,
+        schema: pa.Schema,
+        *,
+        chunk_bytes: int | None = None,
+        target_file_size: int | None = None,
+        sort_by: Sequence[str] = (),
+    ) -> PendingWrite:
         """Start a write whose rows arrive in parts and are committed together.
 
         For callers that decide only at the end what goes in (and with which snapshot
         properties): write batches with :meth:`PendingWrite.write`, drop a part with a
         savepoint, then :meth:`PendingWrite.commit` once. ``schema`` is the data's schema; a
         compatible change is applied in the same commit. Rows are written to data files
-        every ``chunk_bytes`` of Arrow data (default :data:`streaming.CHUNK_BYTES`, 96 MiB).
+        every ``chunk_bytes`` of Arrow data (default :data:`streaming.CHUNK_BYTES`, 96 MiB),
+        into Parquet files of about ``target_file_size`` bytes (default: the table's
+        ``write.target-file-size-bytes``, else 512 MiB), each chunk ordered by ``sort_by``
+        (column names, each optionally followed by ``desc``).
         """
         self.refresh()
-        return PendingWrite(self.ident, self._table, schema, chunk_bytes=chunk_bytes)
+        return PendingWrite(
+            self.ident,
+            self._table,
+            schema,
+            chunk_bytes=chunk_bytes,
+            target_file_size=target_file_size,
+            sort_by=sort_by,
+        )
 
     def _write(
         self,

@@ -1,0 +1,232 @@
+"""Right-sized Parquet data files, written as rows stream in.
+
+:class:`DataFileWriter` keeps one open Parquet file per partition and appends each incoming
+chunk's rows to it as row groups; when a file reaches the target size it is closed and the
+partition's next rows start a new one. Memory is bounded by a chunk (plus each open file's
+footer), yet files come out at the target size however small the chunks are — what lets a
+load of many small source files, or a compaction, write 256 MiB files.
+
+Built on pieces pyiceberg uses for its own writes: the location provider (file names and
+partition folders), the Arrow → Iceberg projection that stamps field ids on the columns, the
+partitioning of a chunk by the spec's transforms, and the footer statistics Iceberg manifests
+need. ``_to_requested_schema`` and ``_determine_partitions`` are private to pyiceberg (there is
+no public way to write a data file without committing it); pin-check them on upgrades.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pyiceberg.io.fileformat import FileFormatFactory
+from pyiceberg.io.pyarrow import (
+    _determine_partitions,
+    _get_parquet_writer_kwargs,
+    _to_requested_schema,
+    compute_statistics_plan,
+    data_file_statistics_from_parquet_metadata,
+    parquet_path_to_id_mapping,
+    pyarrow_to_schema,
+)
+from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+from pyiceberg.partitioning import PartitionKey
+from pyiceberg.schema import sanitize_column_names
+from pyiceberg.table.locations import load_location_provider
+from pyiceberg.typedef import Record
+
+if TYPE_CHECKING:
+    from pyiceberg.io import FileIO, OutputStream
+    from pyiceberg.table.metadata import TableMetadata
+
+_PARQUET = FileFormatFactory.get(FileFormat.PARQUET)
+
+#: Rows per Parquet row group at most (pyiceberg's default limit).
+ROW_GROUP_ROWS = 1 << 20
+
+
+@dataclass
+class _OpenFile:
+    path: str
+    key: PartitionKey | None
+    stream: OutputStream
+    writer: pq.ParquetWriter
+    rows: int = 0
+
+    @property
+    def size(self) -> int:
+        return int(self.stream.tell())
+
+
+class DataFileWriter:
+    """Writes a table's rows to Parquet data files of about ``target_size`` bytes each.
+
+    ``write`` takes Arrow tables already fitted to the table's schema (column names and
+    types); ``sort_by`` (column names, each optionally followed by `` desc``) orders each
+    chunk's rows before they are written. ``close`` returns the finished files' Iceberg
+    :class:`DataFile` entries; ``abort`` deletes every file written.
+    """
+
+    def __init__(
+        self,
+        metadata: TableMetadata,
+        io: FileIO,
+        target_size: int,
+        *,
+        sort_by: Sequence[str] = (),
+        write_uuid: uuid.UUID | None = None,
+    ) -> None:
+        self._metadata = metadata
+        self._io = io
+        self._target = target_size
+        self._sort = [_sort_key(s) for s in sort_by]
+        self._uuid = write_uuid or uuid.uuid4()
+        self._counter = itertools.count()
+        self._schema = metadata.schema()
+        self._file_schema = sanitize_column_names(self._schema)
+        self._spec = metadata.spec()
+        self._locations = load_location_provider(metadata.location, metadata.properties)
+        self._kwargs = _get_parquet_writer_kwargs(metadata.properties)
+        self._open: dict[Any, _OpenFile] = {}
+        self._done: list[DataFile] = []
+        self._written: list[str] = []
+
+    @property
+    def open_files(self) -> int:
+        """Files still being written."""
+        return len(self._open)
+
+    @property
+    def data_files(self) -> list[DataFile]:
+        """Files closed so far (all of them after :meth:`close`)."""
+        return list(self._done)
+
+    def write(self, chunk: pa.Table) -> None:
+        """Append ``chunk``'s rows to the open files of their partitions."""
+        if not chunk.num_rows:
+            return
+        if self._sort:
+            chunk = chunk.sort_by(self._sort)
+        task_schema = pyarrow_to_schema(
+            chunk.schema,
+            name_mapping=self._schema.name_mapping,
+            format_version=self._metadata.format_version,
+        )
+        if self._spec.is_unpartitioned():
+            self._append(None, chunk, task_schema)
+            return
+        for part in _determine_partitions(self._spec, self._schema, chunk):
+            self._append(part.partition_key, part.arrow_table_partition, task_schema)
+
+    def _append(self, key: PartitionKey | None, rows: pa.Table, task_schema: Any) -> None:
+        slot = None if key is None else tuple(key.partition)
+        batches = [
+            _to_requested_schema(
+                requested_schema=self._file_schema,
+                file_schema=task_schema,
+                batch=batch,
+                include_field_ids=True,
+                format_model=_PARQUET,
+            )
+            for batch in rows.to_batches()
+        ]
+        if not batches:
+            return
+        body = pa.Table.from_batches(batches)
+        target = self._open.get(slot)
+        if target is None:
+            target = self._start(key, body.schema)
+            self._open[slot] = target
+        target.writer.write_table(body, row_group_size=ROW_GROUP_ROWS)
+        target.rows += body.num_rows
+        if target.size >= self._target:
+            self._finish(self._open.pop(slot))
+
+    def _start(self, key: PartitionKey | None, schema: pa.Schema) -> _OpenFile:
+        name = f"00000-{next(self._counter)}-{self._uuid}.parquet"
+        path = self._locations.new_data_location(data_file_name=name, partition_key=key)
+        stream = self._io.new_output(path).create(overwrite=True)
+        self._written.append(path)
+        try:
+            writer = pq.ParquetWriter(
+                stream, schema=schema, store_decimal_as_integer=True, **self._kwargs
+            )
+        except BaseException:
+            stream.close()
+            raise
+        return _OpenFile(path, key, stream, writer)
+
+    def _finish(self, open_file: _OpenFile) -> None:
+        open_file.writer.close()
+        size = open_file.size
+        open_file.stream.close()
+        stats = data_file_statistics_from_parquet_metadata(
+            parquet_metadata=open_file.writer.writer.metadata,
+            stats_columns=compute_statistics_plan(self._file_schema, self._metadata.properties),
+            parquet_column_mapping=parquet_path_to_id_mapping(self._file_schema),
+        )
+        self._done.append(
+            DataFile.from_args(
+                content=DataFileContent.DATA,
+                file_path=open_file.path,
+                file_format=FileFormat.PARQUET,
+                partition=open_file.key.partition if open_file.key else Record(),
+                file_size_in_bytes=size,
+                sort_order_id=None,
+                spec_id=self._metadata.default_spec_id,
+                equality_ids=None,
+                key_metadata=None,
+                **stats.to_serialized_dict(),
+            )
+        )
+
+    def flush(self) -> None:
+        """Close every open file (the next rows start new ones)."""
+        while self._open:
+            _, open_file = self._open.popitem()
+            self._finish(open_file)
+
+    def drop(self, keep: int) -> list[DataFile]:
+        """Forget and delete the closed files after the first ``keep``; returns them."""
+        dropped = self._done[keep:]
+        del self._done[keep:]
+        delete_paths(self._io, [f.file_path for f in dropped])
+        return dropped
+
+    def close(self) -> list[DataFile]:
+        """Close every open file; the entries of all files written."""
+        while self._open:
+            _, open_file = self._open.popitem()
+            self._finish(open_file)
+        return list(self._done)
+
+    def abort(self) -> None:
+        """Delete every file this writer wrote (open or closed)."""
+        for open_file in self._open.values():
+            with contextlib.suppress(Exception):
+                open_file.writer.close()
+            with contextlib.suppress(Exception):
+                open_file.stream.close()
+        self._open.clear()
+        self._done.clear()
+        delete_paths(self._io, self._written)
+        self._written.clear()
+
+
+def delete_paths(io: FileIO, paths: Sequence[str]) -> None:
+    """Delete files, ignoring ones already gone (what's left is an orphan, unseen by readers)."""
+    for path in paths:
+        with contextlib.suppress(OSError, FileNotFoundError):
+            io.delete(path)
+
+
+def _sort_key(spec: str) -> tuple[str, str]:
+    parts = spec.strip().rsplit(None, 1)
+    if len(parts) == 2 and parts[1].lower() in ("asc", "desc"):
+        return parts[0], "descending" if parts[1].lower() == "desc" else "ascending"
+    return spec.strip(), "ascending"

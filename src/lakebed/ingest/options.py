@@ -1,0 +1,113 @@
+"""How a load behaves: :class:`IngestOptions`, checked once when the load (or job file) is read."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from lakebed.errors import ConfigError
+
+Mode = Literal["append", "overwrite", "overwrite-partitions", "merge", "cdc"]
+SchemaPolicy = Literal["evolve", "strict"]
+OnIncompatible = Literal["error", "quarantine"]
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+#: Default size of the data files a load writes (Iceberg's own default is 512 MiB).
+DEFAULT_TARGET_FILE_SIZE = 256 << 20
+
+
+def parse_size(value: int | str, what: str = "size") -> int:
+    """``"128MB"``, ``"1.5 GiB"``, ``"4096"`` or an int, in bytes (units are powers of 1024)."""
+    if isinstance(value, int):
+        size = value
+    else:
+        match = _SIZE.match(str(value))
+        if not match:
+            raise ConfigError(
+                f"{what} {value!r} is not a size", fix="write it like 128MB, 1GB or 4096"
+            )
+        unit = (match.group(2) or "").lower()[:1]
+        size = int(float(match.group(1)) * _UNITS[unit])
+    if size <= 0:
+        raise ConfigError(f"{what} must be positive, not {value!r}")
+    return size
+
+
+class IngestOptions(BaseModel):
+    """Everything a load can be told; the same names in Python, on the CLI and in job files.
+
+    ``mode``:
+      ``append`` adds rows; ``overwrite`` replaces the whole table; ``overwrite-partitions``
+      replaces only the partitions the new rows fall in; ``merge`` upserts on ``keys``;
+      ``cdc`` applies change rows (``op_column`` I/U/D, in source order, as DMS writes them)
+      to the rows with the same ``keys``.
+    ``incremental``: for files, load only objects not loaded before (path, size, modification
+      time); for a database, the name of a strictly increasing column: load only rows past
+      its last loaded value. The bookmark commits in the same snapshot as the rows.
+    ``bookmark``: the bookmark's name (default: derived from the source), so one table can be
+      fed incrementally from several sources.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: Mode = "append"
+    keys: tuple[str, ...] = ()
+    op_column: str = "Op"
+    #: Column ordering change rows in CDC (e.g. a commit timestamp); rows with the same key
+    #: are applied by it, then by source order. Default: source order only.
+    sequence_column: str | None = None
+    incremental: bool | str = False
+    bookmark: str | None = None
+    # -- source ----------------------------------------------------------------------------
+    format: str | None = None
+    format_options: dict[str, Any] = Field(default_factory=dict)
+    #: For a database source: a table name or a SELECT (exactly one of the two).
+    table: str | None = None
+    query: str | None = None
+    #: Integer/date column to split a database read into parallel key ranges.
+    partition_column: str | None = None
+    parallelism: int = Field(default=2, ge=1, le=64)
+    # -- schema ----------------------------------------------------------------------------
+    schema_policy: SchemaPolicy = "evolve"
+    on_incompatible: OnIncompatible = "quarantine"
+    # -- layout (applied when the table is created; target size and sort on every write) ---
+    partition_by: tuple[str, ...] = ()
+    sort_by: tuple[str, ...] = ()
+    target_file_size: int = DEFAULT_TARGET_FILE_SIZE
+
+    @field_validator("target_file_size", mode="before")
+    @classmethod
+    def _size(cls, value: Any) -> int:
+        return parse_size(value, "target_file_size")
+
+    @field_validator("keys", "partition_by", "sort_by", mode="before")
+    @classmethod
+    def _listish(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IngestOptions:
+        if self.mode in ("merge", "cdc") and not self.keys:
+            raise ValueError(f"mode {self.mode!r} needs keys: the columns that identify a row")
+        if self.table and self.query:
+            raise ValueError("give a table or a query, not both")
+        return self
+
+    @classmethod
+    def build(cls, **values: Any) -> IngestOptions:
+        """Options from keyword arguments, with one clear :class:`ConfigError` for bad ones."""
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'options'}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise ConfigError(
+                f"invalid ingest options: {problems}",
+                fix="see `lakebed ingest --help` for the options and their values",
+            ) from None
