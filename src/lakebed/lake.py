@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from lakebed.config import LakeConfig, resolve_config
-from lakebed.errors import NotFoundError
+from lakebed.errors import ConfigError, NotFoundError
 from lakebed.storage import ObjectInfo, ObjectStore, Progress, open_store
 
 if TYPE_CHECKING:
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from lakebed.catalog import Catalog, ExternalTable, Table
     from lakebed.crawl import CrawlReport
     from lakebed.formats import ConvertResult
+    from lakebed.ingest import IngestReport, Progress
+    from lakebed.ingest.bookmarks import BookmarkInfo
+    from lakebed.ingest.runs import RunRecord
     from lakebed.query import QueryEngine
 
 WAREHOUSE_PREFIX = "warehouse"
@@ -204,6 +207,59 @@ class Lake:
             options=CrawlOptions(**options),
             progress=progress,
         )
+
+    def ingest(
+        self,
+        source: str,
+        *,
+        into: str,
+        progress: Progress | None = None,
+        job: str | None = None,
+        **options: Any,
+    ) -> IngestReport:
+        """Load files (a path, prefix or s3:// URL) or a database (SQLAlchemy URL) into the
+        Iceberg table ``into``, in one snapshot with its bookmark; options as in
+        :class:`lakebed.ingest.IngestOptions` (mode, keys, incremental, partition_by, ...)."""
+        from lakebed.ingest import ingest
+
+        return ingest(self, source, into=into, progress=progress, job=job, **options)
+
+    def bookmarks(self, ident: str) -> list[BookmarkInfo]:
+        """The incremental-load bookmarks of a table."""
+        from lakebed.ingest.bookmarks import Bookmarks
+
+        return Bookmarks(self._iceberg_table(ident)).list()
+
+    def reset_bookmark(self, ident: str, name: str) -> None:
+        """Forget a bookmark: the next incremental load of its source starts over."""
+        from lakebed.ingest.bookmarks import Bookmarks
+
+        Bookmarks(self._iceberg_table(ident)).reset(name)
+
+    def rewind_bookmark(self, ident: str, name: str, *, snapshot_id: int) -> str:
+        """Set a bookmark back to where it was at ``snapshot_id``; returns it in words."""
+        from lakebed.ingest.bookmarks import Bookmarks
+
+        return Bookmarks(self._iceberg_table(ident)).rewind(name, snapshot_id=snapshot_id)
+
+    def runs(
+        self, *, job: str | None = None, target: str | None = None, limit: int = 50
+    ) -> list[RunRecord]:
+        """Recorded load runs, newest first."""
+        from lakebed.ingest.runs import RunLog
+
+        return RunLog(self.catalog).list(job=job, target=target, limit=limit)
+
+    def _iceberg_table(self, ident: str) -> Table:
+        from lakebed.catalog import Table
+
+        table = self.table(ident)
+        if not isinstance(table, Table):
+            raise ConfigError(
+                f"{ident} is an external table; this needs an Iceberg table",
+                fix="convert it first (lakebed crawl --convert) or pick another table",
+            )
+        return table
 
     def resolve_source(self, source: str) -> tuple[ObjectStore, str]:
         """Where ``source`` points: ``lake://key`` or a key in this lake, a local path, a URL."""

@@ -81,20 +81,26 @@ class DataFileWriter:
         sort_by: Sequence[str] = (),
         write_uuid: uuid.UUID | None = None,
     ) -> None:
-        self._metadata = metadata
         self._io = io
         self._target = target_size
         self._sort = [_sort_key(s) for s in sort_by]
         self._uuid = write_uuid or uuid.uuid4()
         self._counter = itertools.count()
+        self._open: dict[Any, _OpenFile] = {}
+        self._done: list[DataFile] = []
+        self._written: list[str] = []
+        self.use_metadata(metadata)
+
+    def use_metadata(self, metadata: TableMetadata) -> None:
+        """Write the next rows with ``metadata``'s schema (after a schema change in the same
+        transaction); the open files are closed first."""
+        self.flush()
+        self._metadata = metadata
         self._schema = metadata.schema()
         self._file_schema = sanitize_column_names(self._schema)
         self._spec = metadata.spec()
         self._locations = load_location_provider(metadata.location, metadata.properties)
         self._kwargs = _get_parquet_writer_kwargs(metadata.properties)
-        self._open: dict[Any, _OpenFile] = {}
-        self._done: list[DataFile] = []
-        self._written: list[str] = []
 
     @property
     def open_files(self) -> int:

@@ -28,7 +28,13 @@ from lakebed.catalog.datafiles import DataFileWriter
 from lakebed.catalog.errors import mapped_errors
 from lakebed.catalog.filters import parse_filter
 from lakebed.catalog.prefetch import prefetched
-from lakebed.catalog.schema import conform, plan_merge, to_arrow_schema, to_iceberg_type
+from lakebed.catalog.schema import (
+    MergePlan,
+    conform,
+    plan_merge,
+    to_arrow_schema,
+    to_iceberg_type,
+)
 from lakebed.errors import ConfigError, ConflictError
 
 if TYPE_CHECKING:
@@ -71,18 +77,9 @@ class PendingWrite:
         self._chunk_bytes = chunk_bytes
         self._closed = False
         self.rows = 0
-        current = to_arrow_schema(table.schema())
-        plan = plan_merge(current, schema, ident)
         with mapped_errors(f"table {ident}"):
             self._txn = table.transaction()
-            if plan.evolves:
-                with self._txn.update_schema() as update:
-                    for f in plan.add:
-                        update.add_column(f.name, to_iceberg_type(f.type, f.name))
-                    for name, new_type in plan.widen.items():
-                        update.update_column(name, field_type=to_iceberg_type(new_type, name))
-        #: The schema the rows are written with: the table's, evolved by ``schema``.
-        self.schema = to_arrow_schema(self._txn.table_metadata.schema())
+        self._evolve(plan_merge(to_arrow_schema(table.schema()), schema, ident))
         metadata = self._txn.table_metadata
         if target_file_size is None:
             target_file_size = int(
@@ -92,6 +89,29 @@ class PendingWrite:
             )
         self._writer = DataFileWriter(metadata, table.io, target_file_size, sort_by=sort_by)
         self._files: list[DataFile] = []  # closed files (the writer's, as of the last flush)
+
+    def _evolve(self, plan: MergePlan) -> None:
+        if plan.evolves:
+            with mapped_errors(f"table {self.ident}"), self._txn.update_schema() as update:
+                for f in plan.add:
+                    update.add_column(f.name, to_iceberg_type(f.type, f.name))
+                for name, new_type in plan.widen.items():
+                    update.update_column(name, field_type=to_iceberg_type(new_type, name))
+        self.schema = to_arrow_schema(self._txn.table_metadata.schema())
+
+    def evolve(self, schema: pa.Schema) -> list[str]:
+        """Take on the compatible changes ``schema`` brings (new columns, widened types) for
+        the rows written from now on, in the same transaction; returns them in words. Rows
+        already written read the new columns as null."""
+        self._check_open()
+        plan = plan_merge(self.schema, schema, self.ident)
+        if not plan.evolves:
+            return []
+        self._evolve(plan)
+        self._writer.use_metadata(self._txn.table_metadata)
+        return [f"added column {f.name} ({f.type})" for f in plan.add] + [
+            f"widened column {name} to {t}" for name, t in plan.widen.items()
+        ]
 
     def __enter__(self) -> PendingWrite:
         return self

@@ -7,6 +7,7 @@ import sys
 import click
 
 from lakebed.cli import catalog as _catalog  # noqa: F401 - registers the catalog commands
+from lakebed.cli import ingest as _ingest  # noqa: F401 - registers ingest and bookmarks
 from lakebed.cli import jobs as _jobs  # noqa: F401 - registers quickstart and serve
 from lakebed.cli.app import app
 from lakebed.cli.render import errors

@@ -98,3 +98,22 @@ def count_bar(description: str, *, enabled: bool = True) -> Iterator[Any]:
     ) as bar:
         task = bar.add_task(description, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+@contextmanager
+def load_bar(description: str, *, enabled: bool = True) -> Iterator[Any]:
+    """Parts done/total and rows read so far; yields a callback ``(done, total, rows)``."""
+    if not enabled or not errors.is_terminal:
+        yield lambda _done, _total, _rows: None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=None, rows=0)
+        yield lambda done, total, rows: bar.update(task, completed=done, total=total, rows=rows)
