@@ -130,9 +130,8 @@ def _candidates(
     from pyiceberg.expressions import And, GreaterThanOrEqual, LessThanOrEqual
 
     first = keys[0]
-    low, high = con.execute(
-        f"SELECT min({_quote(first)}), max({_quote(first)}) FROM changed_keys"
-    ).fetchone() or (None, None)
+    bounds = f"SELECT min({_quote(first)}), max({_quote(first)}) FROM changed_keys"
+    low, high = con.execute(bounds).fetchall()[0]
     iceberg = table.iceberg
     if low is None:
         return []
@@ -155,17 +154,16 @@ def _survivors(
     con.register("__file", rows)
     try:
         on = " AND ".join(f"f.{_quote(k)} IS NOT DISTINCT FROM c.{_quote(k)}" for k in keys)
-        kept = con.execute(
+        kept = con.sql(
             f"SELECT f.* FROM __file f WHERE NOT EXISTS (SELECT 1 FROM changed_keys c WHERE {on})"
-        ).fetch_arrow_table()
+        ).to_arrow_table()
     finally:
         con.unregister("__file")
     return None if kept.num_rows == rows.num_rows else kept
 
 
 def _arrow_batches(con: duckdb.DuckDBPyConnection, query: str) -> Iterator[pa.RecordBatch]:
-    reader = con.execute(query).fetch_record_batch(64 * 1024)
-    yield from reader
+    yield from con.sql(query).to_arrow_reader(64 * 1024)
 
 
 def apply_changes(
