@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from lakebed.catalog import Catalog, ExternalTable, Table
     from lakebed.crawl import CrawlReport
     from lakebed.formats import ConvertResult
-    from lakebed.ingest import IngestReport, Progress
+    from lakebed.ingest import IngestReport
     from lakebed.ingest.bookmarks import BookmarkInfo
+    from lakebed.ingest.runner import Progress as LoadProgress
     from lakebed.ingest.runs import RunRecord
     from lakebed.query import QueryEngine
 
@@ -213,7 +214,7 @@ class Lake:
         source: str,
         *,
         into: str,
-        progress: Progress | None = None,
+        progress: LoadProgress | None = None,
         job: str | None = None,
         **options: Any,
     ) -> IngestReport:

@@ -57,6 +57,7 @@ class _OpenFile:
     stream: OutputStream
     writer: pq.ParquetWriter
     rows: int = 0
+    arrow_bytes: int = 0
 
     @property
     def size(self) -> int:
@@ -89,6 +90,7 @@ class DataFileWriter:
         self._open: dict[Any, _OpenFile] = {}
         self._done: list[DataFile] = []
         self._written: list[str] = []
+        self._ratio = 1.0  # Parquet bytes per Arrow byte, learnt from the files finished
         self.use_metadata(metadata)
 
     def use_metadata(self, metadata: TableMetadata) -> None:
@@ -130,7 +132,7 @@ class DataFileWriter:
             self._append(part.partition_key, part.arrow_table_partition, task_schema)
 
     def _append(self, key: PartitionKey | None, rows: pa.Table, task_schema: Any) -> None:
-        slot = None if key is None else tuple(key.partition)
+        slot: Any = None if key is None else key.partition
         batches = [
             _to_requested_schema(
                 requested_schema=self._file_schema,
@@ -144,14 +146,20 @@ class DataFileWriter:
         if not batches:
             return
         body = pa.Table.from_batches(batches)
-        target = self._open.get(slot)
-        if target is None:
-            target = self._start(key, body.schema)
-            self._open[slot] = target
-        target.writer.write_table(body, row_group_size=ROW_GROUP_ROWS)
-        target.rows += body.num_rows
-        if target.size >= self._target:
-            self._finish(self._open.pop(slot))
+        # Rows that would overshoot the target go in slices, each about what fits in a file
+        # (Arrow bytes scaled by the Parquet/Arrow ratio of the files written so far).
+        step = max(1, int(body.num_rows * self._target / max(1.0, body.nbytes * self._ratio)))
+        for start in range(0, body.num_rows, step):
+            piece = body.slice(start, step)
+            target = self._open.get(slot)
+            if target is None:
+                target = self._start(key, piece.schema)
+                self._open[slot] = target
+            target.writer.write_table(piece, row_group_size=ROW_GROUP_ROWS)
+            target.rows += piece.num_rows
+            target.arrow_bytes += piece.nbytes
+            if target.size >= self._target:
+                self._finish(self._open.pop(slot))
 
     def _start(self, key: PartitionKey | None, schema: pa.Schema) -> _OpenFile:
         name = f"00000-{next(self._counter)}-{self._uuid}.parquet"
@@ -171,25 +179,27 @@ class DataFileWriter:
         open_file.writer.close()
         size = open_file.size
         open_file.stream.close()
+        if open_file.arrow_bytes:
+            self._ratio = max(0.01, size / open_file.arrow_bytes)
         stats = data_file_statistics_from_parquet_metadata(
             parquet_metadata=open_file.writer.writer.metadata,
             stats_columns=compute_statistics_plan(self._file_schema, self._metadata.properties),
             parquet_column_mapping=parquet_path_to_id_mapping(self._file_schema),
         )
-        self._done.append(
-            DataFile.from_args(
-                content=DataFileContent.DATA,
-                file_path=open_file.path,
-                file_format=FileFormat.PARQUET,
-                partition=open_file.key.partition if open_file.key else Record(),
-                file_size_in_bytes=size,
-                sort_order_id=None,
-                spec_id=self._metadata.default_spec_id,
-                equality_ids=None,
-                key_metadata=None,
-                **stats.to_serialized_dict(),
-            )
+        data_file = DataFile.from_args(
+            content=DataFileContent.DATA,
+            file_path=open_file.path,
+            file_format=FileFormat.PARQUET,
+            partition=open_file.key.partition if open_file.key else Record(),
+            file_size_in_bytes=size,
+            sort_order_id=None,
+            spec_id=self._metadata.default_spec_id,
+            equality_ids=None,
+            key_metadata=None,
+            **stats.to_serialized_dict(),
         )
+        data_file.spec_id = self._metadata.default_spec_id  # from_args drops it
+        self._done.append(data_file)
 
     def flush(self) -> None:
         """Close every open file (the next rows start new ones)."""

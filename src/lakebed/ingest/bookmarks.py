@@ -6,7 +6,7 @@ value, which survives snapshot expiry) and in the summary of the snapshot that c
 (history, for rewinding). The property changes in the same catalog commit as the snapshot, so a
 crash can never leave rows without their bookmark or a bookmark without its rows.
 
-A big state (the list of files loaded) goes to a gzipped JSON file under the table's
+A big state (the list of files loaded) goes to a JSON file under the table's
 ``metadata/lakebed-bookmarks/`` written before the commit; the property then holds
 ``{"file": URI, ...}``. A file written by a load that never committed is an orphan, which
 ``remove_orphan_files`` sweeps; a referenced one is kept.
@@ -14,7 +14,6 @@ A big state (the list of files loaded) goes to a gzipped JSON file under the tab
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import re
@@ -79,7 +78,7 @@ class Bookmarks:
         if "file" not in pointer:
             return dict(pointer["state"])
         with self.table.iceberg.io.new_input(pointer["file"]).open() as stream:
-            return dict(json.loads(gzip.decompress(stream.read())))
+            return dict(json.loads(stream.read()))
 
     def prepare(self, name: str, state: State, *, source: str, summary: str) -> dict[str, str]:
         """The property to commit with a load's rows: ``{key: value}`` for both the table
@@ -95,9 +94,9 @@ class Bookmarks:
             pointer["state"] = state
         else:
             location = self.table.location.rstrip("/")
-            uri = f"{location}/metadata/lakebed-bookmarks/{name}-{uuid.uuid4().hex}.json.gz"
+            uri = f"{location}/metadata/lakebed-bookmarks/{name}-{uuid.uuid4().hex}.json"
             with self.table.iceberg.io.new_output(uri).create(overwrite=True) as out:
-                out.write(gzip.compress(text.encode(), compresslevel=6))
+                out.write(text.encode())
             pointer["file"] = uri
         return {PREFIX + check_name(name): json.dumps(pointer, separators=(",", ":"))}
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import duckdb
     from pyiceberg.manifest import DataFile
     from pyiceberg.table import FileScanTask
+    from pyiceberg.typedef import Record
 
     from lakebed.catalog import PendingWrite, Table
 
@@ -136,7 +137,7 @@ def _candidates(
     if low is None:
         return []
     try:
-        expr = And(GreaterThanOrEqual(first, low), LessThanOrEqual(first, high))
+        expr = And(GreaterThanOrEqual(first, low), LessThanOrEqual(first, high))  # type: ignore[call-arg,arg-type]
         return list(iceberg.scan(row_filter=expr, case_sensitive=False).plan_files())
     except (ValueError, TypeError):  # a key type the filter cannot bind: look at every file
         return list(iceberg.scan().plan_files())
@@ -224,16 +225,15 @@ def check_keys(schema: pa.Schema, keys: Sequence[str], op_column: str | None, so
         )
 
 
-def partitions_of(files: Sequence[DataFile]) -> set[tuple[int, tuple[object, ...]]]:
-    return {(f.spec_id, tuple(f.partition)) for f in files}
+def partitions_of(files: Sequence[DataFile]) -> set[tuple[int, Record]]:
+    """The (spec id, partition values) pairs ``files`` fall in."""
+    return {(f.spec_id, f.partition) for f in files}
 
 
-def files_in_partitions(
-    table: Table, partitions: set[tuple[int, tuple[object, ...]]]
-) -> list[DataFile]:
+def files_in_partitions(table: Table, partitions: set[tuple[int, Record]]) -> list[DataFile]:
     """The table's current data files in ``partitions`` (what ``overwrite-partitions`` replaces)."""
     return [
         task.file
         for task in table.iceberg.scan().plan_files()
-        if (task.file.spec_id, tuple(task.file.partition)) in partitions
+        if (task.file.spec_id, task.file.partition) in partitions
     ]

@@ -14,6 +14,7 @@ taken over.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import socket
@@ -158,7 +159,7 @@ class RunLog:
         target: str | None = None,
         limit: int = 50,
         status: str | None = None,
-    ) -> list[RunRecord]:
+    ) -> builtins.list[RunRecord]:
         """Recorded runs, newest first."""
         query = sa.select(_runs).order_by(_runs.c.started_at.desc()).limit(limit)
         if job is not None:
@@ -190,7 +191,7 @@ class RunLog:
             for r in rows
         ]
 
-    def abandoned(self, target: str) -> list[RunRecord]:
+    def abandoned(self, target: str) -> builtins.list[RunRecord]:
         """Runs of ``target`` still marked running whose process is gone."""
         return [
             run
