@@ -1,0 +1,94 @@
+"""``lake.ingest`` from a database, on SQLite, PostgreSQL and MariaDB: whole tables in parallel
+key ranges, queries, incremental loads past a bookmark, merges, and the run summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from tests.ingest.sources.conftest import Database
+
+import lakebed
+from lakebed import Lake, NotFoundError
+
+COLUMNS = [("id", "INT"), ("name", "VARCHAR(50)"), ("price", "NUMERIC(10,2)"), ("at", "TIMESTAMP")]
+T0 = dt.datetime(2024, 3, 1, 12, 0, 0)
+
+
+def _rows(first: int, count: int, tag: str = "v1") -> list[tuple[object, ...]]:
+    return [
+        (i, f"{tag}-{i}", Decimal(f"{i % 1000}.25"), T0 + dt.timedelta(minutes=i))
+        for i in range(first, first + count)
+    ]
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Lake:
+    return lakebed.open(tmp_path / "lake", env={})
+
+
+def _ids(lake: Lake, table: str) -> list[int]:
+    return lake.sql(f"SELECT id FROM {table} ORDER BY id").column("id").to_pylist()
+
+
+def test_whole_table_in_parallel_key_ranges(db: Database, lake: Lake) -> None:
+    db.create("orders", COLUMNS)
+    db.insert("orders", [c for c, _ in COLUMNS], _rows(1, 2500))
+    report = lake.ingest(db.url, into="shop.orders", table="orders", parallelism=3)
+    assert report.status == "succeeded" and report.reconciles
+    assert report.rows_written == 2500 and report.parts >= 1
+    assert _ids(lake, "shop.orders") == list(range(1, 2501))
+    row = lake.sql("SELECT * FROM shop.orders WHERE id = 42").to_pylist()[0]
+    assert row["name"] == "v1-42" and row["price"] == Decimal("42.25")
+    assert row["at"] == T0 + dt.timedelta(minutes=42)
+
+
+def test_incremental_loads_rows_past_the_bookmark(db: Database, lake: Lake) -> None:
+    db.create("events", COLUMNS)
+    db.insert("events", [c for c, _ in COLUMNS], _rows(1, 300))
+    first = lake.ingest(db.url, into="app.events", table="events", incremental="id")
+    assert first.rows_written == 300 and first.bookmark and "300" in first.bookmark
+    assert lake.ingest(db.url, into="app.events", table="events", incremental="id").status == (
+        "nothing-new"
+    )
+    db.insert("events", [c for c, _ in COLUMNS], _rows(301, 25))
+    again = lake.ingest(db.url, into="app.events", table="events", incremental="id")
+    assert again.rows_written == 25
+    assert _ids(lake, "app.events") == list(range(1, 326))
+    [bookmark] = lake.bookmarks("app.events")
+    assert bookmark.kind == "column" and "325" in bookmark.summary
+
+
+def test_incremental_merge_on_an_updated_at_column(db: Database, lake: Lake) -> None:
+    db.create("users", COLUMNS)
+    db.insert("users", [c for c, _ in COLUMNS], _rows(1, 50))
+    options = {"table": "users", "incremental": "at", "mode": "merge", "keys": ["id"]}
+    lake.ingest(db.url, into="app.users", **options)
+    db.execute(
+        "UPDATE users SET name = 'changed', at = "
+        + ("'2030-01-01 00:00:00'" if db.backend != "postgresql" else "TIMESTAMP '2030-01-01'")
+        + " WHERE id = 7"
+    )
+    report = lake.ingest(db.url, into="app.users", **options)
+    assert report.rows_read == 1 and report.rows_deleted == 1
+    got = lake.sql("SELECT name FROM app.users WHERE id = 7").to_pylist()
+    assert got == [{"name": "changed"}]
+    assert len(_ids(lake, "app.users")) == 50
+
+
+def test_a_query_as_the_source(db: Database, lake: Lake) -> None:
+    db.create("orders", COLUMNS)
+    db.insert("orders", [c for c, _ in COLUMNS], _rows(1, 100))
+    report = lake.ingest(db.url, into="shop.big", query="SELECT id, name FROM orders WHERE id > 90")
+    assert report.rows_written == 10
+    assert lake.table("shop.big").schema.names == ["id", "name"]
+
+
+def test_an_unknown_table_names_the_close_ones(db: Database, lake: Lake) -> None:
+    db.create("orders", COLUMNS)
+    with pytest.raises(NotFoundError, match="orders"):
+        lake.ingest(db.url, into="shop.x", table="order")
+    [run] = lake.runs(target="shop.x")
+    assert run.status == "failed"
