@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from lakebed.ingest.bookmarks import BookmarkInfo
     from lakebed.ingest.runner import Progress as LoadProgress
     from lakebed.ingest.runs import RunRecord
+    from lakebed.maintenance import ExpireReport, OptimizeReport, OrphanReport
     from lakebed.query import QueryEngine
 
 WAREHOUSE_PREFIX = "warehouse"
@@ -250,6 +251,27 @@ class Lake:
         from lakebed.ingest.runs import RunLog
 
         return RunLog(self.catalog).list(job=job, target=target, limit=limit)
+
+    # -- table maintenance -------------------------------------------------------------------
+
+    def optimize(self, ident: str, **options: Any) -> OptimizeReport:
+        """Compact a table's small data files into right-sized ones, in one snapshot
+        (``target_file_size``, ``sort_by``, ``where``, ``min_input_files``, ``progress``)."""
+        from lakebed.maintenance import optimize
+
+        return optimize(self._iceberg_table(ident), **options)
+
+    def expire_snapshots(self, ident: str, **options: Any) -> ExpireReport:
+        """Drop old snapshots (``older_than``, ``retain_last``) and the files only they used."""
+        from lakebed.maintenance import expire_snapshots
+
+        return expire_snapshots(self._iceberg_table(ident), **options)
+
+    def remove_orphan_files(self, ident: str, **options: Any) -> OrphanReport:
+        """Delete files under the table no snapshot refers to (``older_than``, ``dry_run``)."""
+        from lakebed.maintenance import remove_orphan_files
+
+        return remove_orphan_files(self._iceberg_table(ident), **options)
 
     def _iceberg_table(self, ident: str) -> Table:
         from lakebed.catalog import Table
