@@ -1,0 +1,64 @@
+"""Files from S3 into a lake on S3, and the ``lakebed ingest`` / ``lakebed bookmarks`` commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.ingest.conftest import rows, write
+from tests.servers.s3 import S3Endpoint
+
+from lakebed import Lake
+from lakebed.cli import main
+
+
+@pytest.mark.s3
+def test_incremental_load_from_an_s3_prefix(s3_lake: Lake, moto_s3: S3Endpoint) -> None:
+    s3_lake.init()
+    s3_lake.put("landing/day=2024-01-01/a.jsonl", b'{"id": 1}\n{"id": 2}\n')
+    s3_lake.put("landing/day=2024-01-02/b.csv", b"id\n3\n")
+    source = s3_lake.store.uri("landing")
+    assert source.startswith("s3://")
+    first = s3_lake.ingest(source, into="raw.events", incremental=True)
+    assert first.rows_written == 3 and first.reconciles
+    s3_lake.put("landing/day=2024-01-02/c.csv", b"id\n4\n")
+    second = s3_lake.ingest(source, into="raw.events", incremental=True)
+    assert second.parts == 1 and second.rows_written == 1
+    assert [r["id"] for r in rows(s3_lake, "raw.events")] == [1, 2, 3, 4]
+    assert s3_lake.table("raw.events").location.startswith("s3://")
+
+
+def test_cli_ingest_and_bookmarks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lake = str(tmp_path / "lake")
+    write(tmp_path / "in", "a.csv", "id,name\n1,a\n2,b\n")
+    code = main(
+        [
+            "--lake",
+            lake,
+            "--json",
+            "ingest",
+            str(tmp_path / "in"),
+            "--into",
+            "db.t",
+            "--incremental",
+            "true",
+            "--bookmark",
+            "landing",
+            "--partition-by",
+            "name",
+        ]
+    )
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["rows_written"] == 2 and report["reconciles"] is True
+    assert main(["--lake", lake, "--json", "bookmarks", "db.t"]) == 0
+    [bookmark] = json.loads(capsys.readouterr().out)
+    assert bookmark["name"] == "landing" and bookmark["state"] == "1 file(s) loaded"
+    assert main(["--lake", lake, "bookmarks", "db.t", "--reset", "landing"]) == 0
+    assert "reset" in capsys.readouterr().out
+    code = main(
+        ["--lake", lake, "ingest", str(tmp_path / "in"), "--into", "db.t", "--mode", "merge"]
+    )
+    assert code == 1
+    assert "needs keys" in capsys.readouterr().err
