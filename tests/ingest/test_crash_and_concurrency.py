@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,7 @@ def test_sigkill_at_random_points_then_exactly_once(tmp_path: Path) -> None:
     duration = time.monotonic() - began
     lake = lakebed.open(root, env={})
     killed = 0
-    for n in range(1, 13):
+    for n in range(1, 11):
         _source_file(src, n)
         proc = _start([str(root), str(src)])
         time.sleep(rng.uniform(0.3, duration * 1.1))
@@ -82,17 +83,21 @@ def test_sigkill_at_random_points_then_exactly_once(tmp_path: Path) -> None:
         ids = _ids(lake)
         assert len(ids) == len(set(ids)), f"duplicate rows after attempt {n}"
         assert len(ids) % (ROWS_PER_FILE - 1) == 0  # whole files only: a committed snapshot
-    assert killed >= 6  # most attempts really were cut short
+    assert killed >= 5  # most attempts really were cut short
     done = _start([str(root), str(src)])
     _, err = done.communicate(timeout=120)
     assert done.returncode == 0, err.decode()
-    expected = [i for n in range(13) for i in range(n * ROWS_PER_FILE, (n + 1) * ROWS_PER_FILE)]
+    expected = [i for n in range(11) for i in range(n * ROWS_PER_FILE, (n + 1) * ROWS_PER_FILE)]
     expected = [i for i in expected if i % ROWS_PER_FILE != 7]
     assert sorted(_ids(lake)) == expected
     bad = lake.sql("SELECT raw FROM db._quarantine").column("raw").to_pylist()
-    assert sorted(bad) == sorted(set(bad)) and len(bad) == 13
+    assert sorted(bad) == sorted(set(bad)) and len(bad) == 11
     stuck = [r for r in lake.runs(target="db.t", limit=100) if r.status == "running"]
     assert stuck == []  # every killed run was settled by a later one
+    # the killed runs' data files are orphans; sweeping them leaves every snapshot readable
+    swept = lake.remove_orphan_files("db.t", older_than=timedelta(0))
+    assert swept.deleted and all("/data/" in path for path in swept.deleted)
+    assert sorted(_ids(lake)) == expected
 
 
 WRITER = """
