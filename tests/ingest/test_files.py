@@ -275,3 +275,18 @@ def test_runs_are_recorded(lake: Lake, tmp_path: Path) -> None:
     assert run.run_id == report.run_id and run.status == "succeeded"
     assert run.rows_written == 1 and run.snapshot_ids == report.snapshot_ids
     assert run.finished_at is not None and run.finished_at >= run.started_at
+
+
+def test_given_types_shape_the_new_table(lake: Lake, tmp_path: Path) -> None:
+    write(tmp_path / "a", "x.csv", "id,amount,day\n1,10.50,2024-01-01\n2,oops,2024-01-02\n")
+    report = lake.ingest(
+        str(tmp_path / "a"),
+        into="db.t",
+        types={"amount": "decimal(10,2)", "day": "string"},
+    )
+    t = table(lake, "db.t")
+    assert str(t.schema.field("amount").type) == "decimal128(10, 2)"
+    assert str(t.schema.field("day").type) == "string"
+    assert report.rows_written == 1 and report.rows_quarantined == 1
+    with pytest.raises(ConfigError, match="unknown type 'money'"):
+        lake.ingest(str(tmp_path / "a"), into="db.t2", types={"amount": "money"})

@@ -58,6 +58,10 @@ def ingest(
     target_file_size: Annotated[
         str | None, typer.Option(help="Data file size, e.g. 256MB.")
     ] = None,
+    types: Annotated[
+        list[str] | None,
+        typer.Option("--type", help="COLUMN=TYPE for a new table, e.g. amount=decimal(12,2)."),
+    ] = None,
     op_column: Annotated[str, typer.Option(help="CDC operation column (I/U/D).")] = "Op",
     schema_policy: Annotated[str, typer.Option(help="evolve or strict.")] = "evolve",
     on_incompatible: Annotated[
@@ -78,6 +82,7 @@ def ingest(
         "partition_by": partition_by or (),
         "sort_by": sort_by or (),
         "op_column": op_column,
+        "types": dict(_pair(t) for t in types or ()),
         "schema_policy": schema_policy,
         "on_incompatible": on_incompatible,
         "parallelism": parallelism,
@@ -92,6 +97,13 @@ def ingest(
     render.emit_rows(summary_rows(report.to_dict()), title=f"ingest {source} → {into}")
     for note in report.notes + report.schema_changes:
         render.console.print(note)
+
+
+def _pair(text: str) -> tuple[str, str]:
+    column, sep, kind = text.partition("=")
+    if not sep or not column.strip() or not kind.strip():
+        raise typer.BadParameter(f"{text!r} is not COLUMN=TYPE", param_hint="--type")
+    return column.strip(), kind.strip()
 
 
 def summary_rows(report: dict[str, Any]) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lakebed.errors import ConfigError
@@ -35,6 +36,24 @@ def parse_size(value: int | str, what: str = "size") -> int:
     if size <= 0:
         raise ConfigError(f"{what} must be positive, not {value!r}")
     return size
+
+
+_DECIMAL = re.compile(r"^decimal(?:128)?\(\s*(\d+)\s*,\s*(\d+)\s*\)$", re.IGNORECASE)
+
+
+def arrow_type(name: str, column: str) -> pa.DataType:
+    """The Arrow type ``name`` stands for: an Arrow alias (``int64``, ``string``, ``date32``,
+    ``timestamp[us]``, ``timestamp[us, tz=UTC]``, ...) or ``decimal(precision, scale)``."""
+    match = _DECIMAL.match(name.strip())
+    if match:
+        return pa.decimal128(int(match.group(1)), int(match.group(2)))
+    try:
+        return pa.type_for_alias(name.strip())
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(
+            f"column {column!r} has unknown type {name!r}; use an Arrow type name such as "
+            "int64, double, string, bool, date32, timestamp[us] or decimal(12,2)"
+        ) from None
 
 
 class IngestOptions(BaseModel):
@@ -72,6 +91,10 @@ class IngestOptions(BaseModel):
     partition_column: str | None = None
     parallelism: int = Field(default=2, ge=1, le=64)
     # -- schema ----------------------------------------------------------------------------
+    #: Column types to give a new table instead of the inferred ones, e.g.
+    #: ``{"id": "int64", "amount": "decimal(12,2)", "at": "timestamp[us, tz=UTC]"}``; values
+    #: that do not cast follow ``on_incompatible``.
+    types: dict[str, str] = Field(default_factory=dict)
     schema_policy: SchemaPolicy = "evolve"
     on_incompatible: OnIncompatible = "quarantine"
     # -- layout (applied when the table is created; target size and sort on every write) ---
@@ -83,6 +106,13 @@ class IngestOptions(BaseModel):
     @classmethod
     def _size(cls, value: Any) -> int:
         return parse_size(value, "target_file_size")
+
+    @field_validator("types")
+    @classmethod
+    def _types(cls, value: dict[str, str]) -> dict[str, str]:
+        for column, name in value.items():
+            arrow_type(name, column)
+        return value
 
     @field_validator("keys", "partition_by", "sort_by", mode="before")
     @classmethod

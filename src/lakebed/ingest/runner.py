@@ -27,12 +27,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lakebed.catalog.naming import TableRef
-from lakebed.errors import ConfigError, LakebedError, StorageError
+from lakebed.errors import ConfigError, LakebedError, SchemaError, StorageError
 from lakebed.formats.base import BadRecord
 from lakebed.ingest import merge
 from lakebed.ingest.bookmarks import Bookmarks, default_name
 from lakebed.ingest.fit import Locator, raw_row, schema_changes, split_bad_values
-from lakebed.ingest.options import IngestOptions
+from lakebed.ingest.options import IngestOptions, arrow_type
 from lakebed.ingest.reading import read_parts
 from lakebed.ingest.report import IngestReport
 from lakebed.ingest.runs import RunLog
@@ -205,7 +205,16 @@ class Load:
     def _create(self, schema: pa.Schema) -> Table:
         database = TableRef.parse(self.ident).database
         self.catalog.create_database(database, exist_ok=True)
-        columns = pa.schema([f for f in schema if f.name != self.op_column])
+        given = {name: arrow_type(t, name) for name, t in self.options.types.items()}
+        columns = pa.schema(
+            [f.with_type(given.get(f.name, f.type)) for f in schema if f.name != self.op_column]
+        )
+        if missing := sorted(set(given) - set(columns.names)):
+            raise SchemaError(
+                f"the types given name column(s) {', '.join(missing)}, which "
+                f"{self.source.uri} does not have",
+                fix=f"use the source's columns: {', '.join(columns.names)}",
+            )
         return self.catalog.create_table(
             self.ident,
             columns,
