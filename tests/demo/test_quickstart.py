@@ -32,6 +32,7 @@ def test_quickstart_end_to_end(tmp_path: Path) -> None:
         "shop._quarantine",
         "shop.clickstream",
         "shop.customers",
+        "shop.inventory",
         "shop.products",
         "shop.transactions",
     ]
@@ -58,3 +59,7 @@ def test_quickstart_end_to_end(tmp_path: Path) -> None:
     travel = next(s for s in report.steps if s["step"] == "time travel")
     assert (travel["now"], travel["then"]) == (301, 300)
     assert any(title.startswith("S3 Select-style") for title in shown)
+
+    # The app database: 301 SKUs loaded, then only the 5 updated and 3 new rows merged.
+    loaded = next(s for s in report.steps if s["step"].startswith("ingest app database"))
+    assert (loaded["first_rows"], loaded["second_rows"], loaded["table_rows"]) == (301, 8, 304)

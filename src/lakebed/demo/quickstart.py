@@ -2,7 +2,8 @@
 
 Steps: generate the raw dataset, store it in the raw zone as it came, crawl it into external
 tables, convert it into partitioned Iceberg tables, run SQL (joins, Athena dialect, time travel,
-a raw object queried in place), and print a report of every step.
+a raw object queried in place), load the shop's application database incrementally (merge on a
+key, bookmark on ``updated_at``), and print a report of every step.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from lakebed.catalog import Table
+from lakebed.demo import appdb
 from lakebed.demo.dataset import generate
 from lakebed.lake import Lake
 
@@ -140,6 +142,29 @@ def run_quickstart(
     say(
         f"Time travel: shop.products has {entry['now']} rows now, "
         f"{entry['then']} at its first snapshot."
+    )
+
+    with tempfile.TemporaryDirectory(prefix="lakebed-appdb-") as tmp:
+        database = Path(tmp) / "app.db"
+        skus = lake.sql("SELECT sku FROM shop.products ORDER BY sku").column(0).to_pylist()
+        appdb.create(database, skus)
+        options: dict[str, Any] = {
+            "table": "inventory",
+            "mode": "merge",
+            "keys": ["sku"],
+            "incremental": "updated_at",
+            "job": "inventory",
+        }
+        with _step(report, "ingest app database (incremental merge)") as entry:
+            first = lake.ingest(f"sqlite:///{database}", into="shop.inventory", **options)
+            appdb.change(database, updates=5, inserts=3)
+            second = lake.ingest(f"sqlite:///{database}", into="shop.inventory", **options)
+            entry["first_rows"] = first.rows_written
+            entry["second_rows"] = second.rows_written
+            entry["table_rows"] = _iceberg(lake, "shop.inventory").stats().rows
+    say(
+        f"Loaded the app database's inventory ({first.rows_written} rows), then only the "
+        f"{second.rows_written} rows changed since (bookmark on updated_at), merged on sku."
     )
 
     with _step(report, "query a raw object in place") as entry:
