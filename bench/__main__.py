@@ -27,6 +27,10 @@ BENCHMARKS = {
     "sql_overhead": "bench.sql_overhead",
     "crawl": "bench.crawl",
     "memory": "bench.memory",
+    "ingest_files": "bench.ingest_files",
+    "ingest_db": "bench.ingest_db",
+    "ingest_memory": "bench.ingest_memory",
+    "compaction": "bench.compaction",
 }
 COLUMNS = ["benchmark", "metric", "value", "peer", "peer value", "ratio", "target", "result"]
 

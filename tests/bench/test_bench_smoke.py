@@ -11,7 +11,17 @@ import pyarrow.csv as pacsv
 import pytest
 from bench.common import SCALES, Result, Target
 
-from bench import crawl, csv_to_iceberg, data, memory, sql_overhead
+from bench import (
+    compaction,
+    crawl,
+    csv_to_iceberg,
+    data,
+    ingest_db,
+    ingest_files,
+    ingest_memory,
+    memory,
+    sql_overhead,
+)
 
 
 def test_wide_csv_has_the_requested_size_and_schema(tmp_path: Path) -> None:
@@ -79,6 +89,10 @@ def test_every_benchmark_is_registered_with_a_run_function() -> None:
         "sql_overhead": sql_overhead,
         "crawl": crawl,
         "memory": memory,
+        "ingest_files": ingest_files,
+        "ingest_db": ingest_db,
+        "ingest_memory": ingest_memory,
+        "compaction": compaction,
     }
     assert set(runner.BENCHMARKS) == set(modules)
     for name, module in modules.items():

@@ -57,7 +57,7 @@ def test_expiry_deletes_exactly_the_files_only_expired_snapshots_read(lake: Lake
     parquet_before = files_on_disk(table, ".parquet")
     avro_before = files_on_disk(table, ".avro")
 
-    report = expire_snapshots(table, retain_last=3)
+    report = expire_snapshots(table, older_than=timedelta(0), retain_last=3)
 
     assert report.expired_snapshot_ids == sorted(s.snapshot_id for s in gone)
     assert report.retained_snapshot_ids == sorted(s.snapshot_id for s in kept)
@@ -102,7 +102,7 @@ def test_tagged_snapshots_survive(lake: Lake) -> None:
     first = table.snapshots()[0]
     with table.iceberg.manage_snapshots() as manage:
         manage.create_tag(first.snapshot_id, "v1")
-    report = expire_snapshots(table)
+    report = expire_snapshots(table, older_than=timedelta(0))
     assert first.snapshot_id in report.retained_snapshot_ids
     assert len(report.retained_snapshot_ids) == 2  # the tag and the current snapshot
     assert table.scan(snapshot_id=first.snapshot_id).to_pylist() == _batch(0).to_pylist()

@@ -50,7 +50,7 @@ def test_optimize_expire_and_remove_orphans_on_s3(moto_s3: S3Endpoint, tmp_path:
 
     parquet_before = {k for k in _keys(moto_s3, bucket, prefix) if k.endswith(".parquet")}
     assert len(parquet_before) == 9
-    expired = expire_snapshots(table)
+    expired = expire_snapshots(table, older_than=timedelta(0))
     assert expired.deleted_data_files == 8
     parquet_after = {k for k in _keys(moto_s3, bucket, prefix) if k.endswith(".parquet")}
     assert len(parquet_after) == 1 and parquet_after < parquet_before

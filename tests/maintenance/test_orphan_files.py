@@ -109,7 +109,7 @@ def test_after_expiry_nothing_else_is_stray(
     lake: Lake,
 ) -> None:
     table = _table_with_history(lake)
-    expire_snapshots(table)
+    expire_snapshots(table, older_than=timedelta(0))
     rows = table.scan().num_rows
     report = remove_orphan_files(table, older_than=timedelta(0))
     # Expiry already deleted what only the expired snapshots read; nothing else is stray.

@@ -105,16 +105,20 @@ def infer_type(strings: pa.Array) -> pa.DataType:
             return typ
     if pc.all(pc.is_in(pc.utf8_lower(values), pa.array(sorted(_BOOL)))).as_py():
         return pa.bool_()
-    texts = values.to_pylist()
-    if all(_DATE.match(text) for text in texts) and _casts(values, pa.date32()):
+    # Patterns are matched in Arrow (vectorised), not value by value in Python.
+    if _all_match(values, _DATE) and _casts(values, pa.date32()):
         return pa.date32()
-    if all(_TIMESTAMP.match(text) for text in texts):
-        zoned = [bool(_ZONED.search(text)) for text in texts]
-        if all(zoned) and _casts(values, UTC_TS):
+    if _all_match(values, _TIMESTAMP):
+        zoned = pc.match_substring_regex(values, _ZONED.pattern)
+        if pc.all(zoned).as_py() and _casts(values, UTC_TS):
             return UTC_TS
-        if not any(zoned) and _casts(values, NAIVE_TS):
+        if not pc.any(zoned).as_py() and _casts(values, NAIVE_TS):
             return NAIVE_TS
     return pa.string()
+
+
+def _all_match(values: pa.Array, pattern: re.Pattern[str]) -> bool:
+    return bool(pc.all(pc.match_substring_regex(values, pattern.pattern)).as_py())
 
 
 def blank_missing(strings: pa.Array) -> pa.Array:

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 #: Table property (Iceberg's own) giving the default age cutoff in milliseconds.
 MAX_AGE_PROPERTY = "history.expire.max-snapshot-age-ms"
+#: The cutoff when neither the call nor the table gives one (Iceberg's default: 5 days).
+DEFAULT_MAX_AGE = timedelta(days=5)
 
 
 def cutoff_ms(older_than: datetime | timedelta | None, properties: dict[str, str]) -> int:
@@ -38,7 +40,7 @@ def cutoff_ms(older_than: datetime | timedelta | None, properties: dict[str, str
     if older_than is None:
         raw = properties.get(MAX_AGE_PROPERTY)
         if raw is None:
-            return int(now.timestamp() * 1000)
+            return int((now - DEFAULT_MAX_AGE).timestamp() * 1000)
         try:
             older_than = timedelta(milliseconds=int(raw))
         except ValueError:
@@ -93,7 +95,7 @@ def expire_snapshots(
 
     ``older_than`` is an age (``timedelta(days=7)``) or a moment (naive datetimes are UTC);
     None uses the table property ``history.expire.max-snapshot-age-ms`` and, without it,
-    expires every snapshot not otherwise kept. Always kept: the newest ``retain_last``
+    Iceberg's default of 5 days. Always kept: the newest ``retain_last``
     snapshots of every branch (the current one included) and every snapshot a tag or branch
     points to. Expired snapshots can no longer be read (time travel to them fails).
     """
