@@ -47,5 +47,5 @@ def test_throughput_results_report_failures_and_row_mismatches() -> None:
 
 
 def test_missing_disk_space_names_the_folder_and_the_fix(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match="needs .* GiB free under .*--data-dir"):
+    with pytest.raises(RuntimeError, match=r"needs .* GiB free under .*--data-dir"):
         _ingest_common.require_free_disk(tmp_path, 1 << 60, "ingest_memory")

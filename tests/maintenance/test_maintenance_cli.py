@@ -45,7 +45,16 @@ def test_optimize_expire_and_remove_orphans(
     assert (report["files_before"], report["files_after"]) == (5, 1)
     assert report["target_file_size"] == 64 << 20
 
-    code, out, _ = _run(lake_root, capsys, "expire-snapshots", "db.items", "--retain-last", "2", "--older-than", "0s")
+    code, out, _ = _run(
+        lake_root,
+        capsys,
+        "expire-snapshots",
+        "db.items",
+        "--retain-last",
+        "2",
+        "--older-than",
+        "0s",
+    )
     assert code == 0 and "snapshots expired" in out
     table = lakebed.open(lake_root, env={}).table("db.items")
     assert len(table.snapshots()) == 2
