@@ -149,8 +149,15 @@ def cast_cells(strings: pa.Array, typ: pa.DataType) -> tuple[pa.Array, list[tupl
     return pa.array(cleaned, pa.string()).cast(typ), bad
 
 
+#: Values tried first: most columns that will not cast fail within them, and a failed cast
+#: of a whole column costs about as much as a successful one.
+_SAMPLE = 512
+
+
 def _casts(values: pa.Array, typ: pa.DataType) -> bool:
     try:
+        if len(values) > _SAMPLE:
+            values.slice(0, _SAMPLE).cast(typ)
         values.cast(typ)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return False
