@@ -70,7 +70,7 @@ def _postgres_url(url: str) -> str:
     parsed = make_url(url)
     if parsed.drivername != "postgresql":
         return url
-    for module, driver in (("psycopg", "postgresql+psycopg"), ("psycopg2", "postgresql+psycopg2")):
+    for module, driver in (("psycopg2", "postgresql+psycopg2"), ("psycopg", "postgresql+psycopg")):
         if importlib.util.find_spec(module) is not None:
             return parsed.set(drivername=driver).render_as_string(hide_password=False)
     raise MissingDependencyError("psycopg2-binary", extra=None)
