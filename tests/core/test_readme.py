@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
+
+from lakebed import Lake
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -18,15 +21,24 @@ def test_readme_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     for key in ("LAKEBED_LAKE", "LAKEBED_CONFIG", "LAKEBED_CATALOG"):
         monkeypatch.delenv(key, raising=False)
     events = [
-        {"customer_id": i % 4, "event": "purchase" if i % 3 == 0 else "view"} for i in range(12)
+        {
+            "customer_id": i % 4,
+            "event": "purchase" if i % 3 == 0 else "view",
+            "ts": f"2026-11-0{1 + i % 2}T10:00:00",
+        }
+        for i in range(12)
     ]
     Path("clicks.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    with sqlite3.connect("app.db") as conn:
+        conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, updated_at TEXT)")
+        conn.executemany(
+            "INSERT INTO users VALUES (?, ?, '2026-11-01 09:00:00')", [(1, "ann"), (2, "bo")]
+        )
+    conn.close()
     namespace: dict[str, object] = {}
     exec(compile(blocks[0], str(README), "exec"), namespace)  # runs the README as written
-    table = namespace["table"]
-    assert sorted(table.to_pylist(), key=lambda r: r["event"]) == [  # type: ignore[attr-defined]
-        {"event": "purchase", "n": 4},
-        {"event": "view", "n": 8},
-    ]
-    lake = namespace["lake"]
-    assert lake.table("curated.buyers").stats().rows == 4  # type: ignore[attr-defined]
+    lake: Lake = namespace["lake"]  # type: ignore[assignment]
+    counts = lake.sql("SELECT event, count(*) AS n FROM curated.clicks GROUP BY event ORDER BY 1")
+    assert counts.to_pylist() == [{"event": "purchase", "n": 4}, {"event": "view", "n": 8}]
+    assert lake.table("curated.clicks").partition_by == ["day(ts)"]
+    assert lake.sql("SELECT count(*) AS n FROM curated.users").to_pylist() == [{"n": 2}]
