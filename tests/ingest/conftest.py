@@ -18,14 +18,20 @@ def lake(tmp_path: Path) -> Lake:
     return lakebed.open(tmp_path / "lake", env={})
 
 
-@pytest.fixture
-def s3_lake(moto_s3: S3Endpoint, tmp_path: Path) -> Lake:
-    """A lake in a moto S3 bucket with a SQLite catalog."""
-    bucket = moto_s3.create_bucket("ingest")
+@pytest.fixture(
+    params=[
+        pytest.param("moto", marks=pytest.mark.s3),
+        pytest.param("ceph", marks=pytest.mark.ceph),
+    ]
+)
+def s3_lake(request: pytest.FixtureRequest, tmp_path: Path) -> Lake:
+    """A lake in a bucket of moto, or of a real Ceph RADOS Gateway, with a SQLite catalog."""
+    endpoint: S3Endpoint = request.getfixturevalue(f"{request.param}_s3")
+    bucket = endpoint.create_bucket("ingest")
     return lakebed.open(
         f"s3://{bucket}/{uuid.uuid4().hex[:8]}",
         env={},
-        s3=moto_s3.s3_config().model_dump(),
+        s3=endpoint.s3_config().model_dump(),
         catalog=f"sqlite:///{tmp_path / 'catalog.db'}",
     )
 

@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pytest
 from tests.ingest.conftest import rows, write
-from tests.servers.s3 import S3Endpoint
 
 from lakebed import Lake
 from lakebed.cli import main
 
 
-@pytest.mark.s3
-def test_incremental_load_from_an_s3_prefix(s3_lake: Lake, moto_s3: S3Endpoint) -> None:
+def test_incremental_load_from_an_s3_prefix(s3_lake: Lake) -> None:
     s3_lake.init()
     s3_lake.put("landing/day=2024-01-01/a.jsonl", b'{"id": 1}\n{"id": 2}\n')
     s3_lake.put("landing/day=2024-01-02/b.csv", b"id\n3\n")
