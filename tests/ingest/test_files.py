@@ -290,3 +290,11 @@ def test_given_types_shape_the_new_table(lake: Lake, tmp_path: Path) -> None:
     assert report.rows_written == 1 and report.rows_quarantined == 1
     with pytest.raises(ConfigError, match="unknown type 'money'"):
         lake.ingest(str(tmp_path / "a"), into="db.t2", types={"amount": "money"})
+
+
+def test_incremental_overwrite_with_nothing_new_keeps_the_table(lake: Lake, tmp_path: Path) -> None:
+    write(tmp_path / "a", "x.csv", "id\n1\n2\n")
+    options = {"mode": "overwrite", "incremental": True}
+    assert lake.ingest(str(tmp_path / "a"), into="db.t", **options).rows_written == 2
+    assert lake.ingest(str(tmp_path / "a"), into="db.t", **options).status == "nothing-new"
+    assert [r["id"] for r in rows(lake, "db.t")] == [1, 2]

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lakebed.catalog import Table
 from lakebed.catalog.naming import TableRef
 from lakebed.errors import ConfigError, LakebedError, SchemaError, StorageError
 from lakebed.formats.base import BadRecord
@@ -42,7 +43,7 @@ from lakebed.quarantine import Quarantine
 if TYPE_CHECKING:
     from pyiceberg.manifest import DataFile
 
-    from lakebed.catalog import Catalog, PendingWrite, Table
+    from lakebed.catalog import Catalog, PendingWrite
 
 #: ``progress(parts_done, parts_total, rows_read)``
 Progress = Callable[[int, int, int], None]
@@ -66,11 +67,9 @@ def settle_abandoned(catalog: Catalog, runs: RunLog, target: str) -> list[str]:
     if not abandoned:
         return notes
     committed: set[str] = set()
-    if catalog.table_exists(target):
-        table = catalog.load_table(target)
-        for snap in getattr(table, "snapshots", list)():
-            if RUN_ID in snap.summary:
-                committed.add(snap.summary[RUN_ID])
+    table = catalog.load_table(target) if catalog.table_exists(target) else None
+    if isinstance(table, Table):
+        committed = {s.summary[RUN_ID] for s in table.snapshots() if RUN_ID in s.summary}
     quarantine = Quarantine(catalog, TableRef.parse(target).database)
     for run in abandoned:
         if run.run_id in committed:
@@ -137,7 +136,11 @@ class Load:
             self.report.error = exc.message if isinstance(exc, LakebedError) else repr(exc)
             self.report.finished_at = _now()
             try:
-                quarantine.discard(self.report.run_id)  # no data commit: take them back
+                if self._landed():
+                    self.report.status = "succeeded"  # failed after its commit: keep its records
+                    self.report.notes.append(f"committed, then failed: {self.report.error}")
+                else:
+                    quarantine.discard(self.report.run_id)  # no data commit: take them back
             finally:
                 runs.finish(self.report)
             raise
@@ -157,7 +160,7 @@ class Load:
         plan = self.source.plan(state)
         self.report.parts = len(plan.parts)
         self.report.notes += plan.notes
-        if not plan.parts and self.options.mode != "overwrite":
+        if not plan.parts and (self.options.mode != "overwrite" or self.incremental):
             self.report.status = "nothing-new"
             return
         if table is None:
@@ -187,11 +190,19 @@ class Load:
         ]
         self.report.status = "succeeded"
 
+    def _landed(self) -> bool:
+        """Whether a snapshot of this run is in the table (its commit happened)."""
+        try:
+            table = self._existing_table()
+            return table is not None and any(
+                s.summary.get(RUN_ID) == self.report.run_id for s in table.snapshots()
+            )
+        except LakebedError:
+            return False
+
     # -- table ----------------------------------------------------------------------------------
 
     def _existing_table(self) -> Table | None:
-        from lakebed.catalog import Table
-
         if not self.catalog.table_exists(self.ident):
             return None
         table = self.catalog.load_table(self.ident)
