@@ -226,7 +226,7 @@ class PendingWrite:
             with mapped_errors(f"table {self.ident}"):
                 if table_properties:
                     txn.set_properties(dict(table_properties))
-                if overwrite:
+                if overwrite and txn.table_metadata.current_snapshot() is not None:
                     schema = txn.table_metadata.schema()
                     expr: BooleanExpression = (
                         parse_filter(filter, schema) if filter else AlwaysTrue()
