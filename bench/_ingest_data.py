@@ -65,7 +65,7 @@ ORDERS_FILL = """
 SELECT setseed(0.42);
 INSERT INTO orders
 SELECT g,
-       1 + (g * 7919) % 250000,
+       1 + (g::bigint * 7919) % 250000,
        (ARRAY['new', 'paid', 'shipped', 'delivered', 'refunded', 'cancelled'])[1 + g % 6],
        round((random() * 900 + 1)::numeric, 2),
        1 + g % 9,

@@ -94,6 +94,13 @@ _TOP_LEVEL_ENV = {"LAKEBED_LAKE": "root", "LAKEBED_ROOT": "root", "LAKEBED_CATAL
 _SECTIONS: dict[str, type[_Section]] = {"s3": S3Config, "query": QueryConfig}
 
 
+def validation_problems(exc: ValidationError, root: str) -> str:
+    """A pydantic error as one line: ``field.path: message; ...`` (``root`` for the model)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or root}: {err['msg']}" for err in exc.errors()
+    )
+
+
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, key in _TOP_LEVEL_ENV.items():
@@ -155,11 +162,7 @@ def resolve_config(
     try:
         return LakeConfig.model_validate(values)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}"
-            for err in exc.errors()
-        )
         raise ConfigError(
-            f"invalid lakebed configuration: {problems}",
+            f"invalid lakebed configuration: {validation_problems(exc, 'config')}",
             fix="check the key names and values in arguments, LAKEBED_* variables and lakebed.toml",
         ) from None

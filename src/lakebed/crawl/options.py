@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lakebed.config import validation_problems
 from lakebed.errors import ConfigError
 
 SchemaPolicy = Literal["update", "log", "add_columns"]
@@ -39,12 +40,8 @@ class CrawlOptions(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as err:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}"
-                for e in err.errors()
-            )
             raise ConfigError(
-                f"invalid crawl options: {problems}",
+                f"invalid crawl options: {validation_problems(err, 'options')}",
                 fix="use convert, schema_policy (update|log|add_columns), removed_policy "
                 "(delete|deprecate|log), table_prefix, sample_rows, new_folders_only, similarity",
             ) from None

@@ -132,6 +132,11 @@ def cast_cells(strings: pa.Array, typ: pa.DataType) -> tuple[pa.Array, list[tupl
     """The column cast to ``typ`` and the (row, value) cells that do not cast (left null)."""
     if typ == pa.string():
         return strings, []
+    if typ != pa.bool_():
+        try:  # the common case: no missing-value tokens, every cell casts
+            return strings.cast(typ), []
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
     source = blank_missing(strings)
     if typ == pa.bool_():
         source = pc.utf8_lower(source)

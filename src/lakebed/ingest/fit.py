@@ -150,3 +150,22 @@ def split_bad_values(
     ]
     keep = pa.array([i not in reasons for i in range(batch.num_rows)])
     return batch.filter(keep), bad
+
+
+def without_null_keys(
+    batch: pa.RecordBatch, keys: Sequence[str], source: str, locate: Locator
+) -> tuple[pa.RecordBatch, list[BadRecord]]:
+    """``batch`` without rows lacking a key value (a merge cannot place them), and those."""
+    mask = None
+    for key in keys:
+        valid = pc.is_valid(batch.column(key))
+        mask = valid if mask is None else pc.and_(mask, valid)
+    if mask is None or pc.all(mask).as_py():
+        return batch, []
+    reason = f"key column(s) {', '.join(keys)}: null, so the row cannot be merged"
+    bad = [
+        BadRecord(source, locate(batch, i), reason, raw_row(batch, i))
+        for i, ok in enumerate(mask.to_pylist())
+        if not ok
+    ]
+    return batch.filter(mask), bad

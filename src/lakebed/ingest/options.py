@@ -8,6 +8,7 @@ from typing import Any, Literal
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from lakebed.config import validation_problems
 from lakebed.errors import ConfigError
 
 Mode = Literal["append", "overwrite", "overwrite-partitions", "merge", "cdc"]
@@ -133,11 +134,7 @@ class IngestOptions(BaseModel):
         try:
             return cls(**values)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'options'}: {err['msg']}"
-                for err in exc.errors()
-            )
             raise ConfigError(
-                f"invalid ingest options: {problems}",
+                f"invalid ingest options: {validation_problems(exc, 'options')}",
                 fix="see `lakebed ingest --help` for the options and their values",
             ) from None

@@ -19,12 +19,11 @@ orphans, removed by ``remove_orphan_files``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from lakebed.catalog import Table
 from lakebed.catalog.naming import TableRef
@@ -32,9 +31,10 @@ from lakebed.errors import ConfigError, LakebedError, SchemaError, StorageError
 from lakebed.formats.base import BadRecord
 from lakebed.ingest import merge
 from lakebed.ingest.bookmarks import Bookmarks, default_name
-from lakebed.ingest.fit import Locator, raw_row, schema_changes, split_bad_values
+from lakebed.ingest.fit import Locator, schema_changes, split_bad_values, without_null_keys
 from lakebed.ingest.options import IngestOptions, arrow_type
 from lakebed.ingest.reading import read_parts
+from lakebed.ingest.recovery import RUN_ID, settle_abandoned
 from lakebed.ingest.report import IngestReport
 from lakebed.ingest.runs import RunLog
 from lakebed.ingest.sources.base import Part, Source
@@ -51,34 +51,12 @@ Progress = Callable[[int, int, int], None]
 #: A batch with the part it came from and the part's rows before it.
 Located = tuple[Part, int, pa.RecordBatch]
 
-RUN_ID = "lakebed.run-id"
 #: Arrow bytes of fitted rows handed to the writer at a time.
 CHUNK_BYTES = 64 << 20
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def settle_abandoned(catalog: Catalog, runs: RunLog, target: str) -> list[str]:
-    """Settle runs of ``target`` whose process died: committed or not, by the snapshots."""
-    notes: list[str] = []
-    abandoned = runs.abandoned(target)
-    if not abandoned:
-        return notes
-    committed: set[str] = set()
-    table = catalog.load_table(target) if catalog.table_exists(target) else None
-    if isinstance(table, Table):
-        committed = {s.summary[RUN_ID] for s in table.snapshots() if RUN_ID in s.summary}
-    quarantine = Quarantine(catalog, TableRef.parse(target).database)
-    for run in abandoned:
-        if run.run_id in committed:
-            runs.mark(run.run_id, "succeeded", "its process died after the commit")
-            continue
-        quarantine.discard(run.run_id)
-        runs.mark(run.run_id, "failed", "its process died before the commit; nothing was loaded")
-        notes.append(f"run {run.run_id} had died before its commit; it was marked failed")
-    return notes
 
 
 class Load:
@@ -321,7 +299,7 @@ class Load:
             self.rejected.extend(bad)
         if self.options.mode in ("merge", "cdc"):
             merge.check_keys(batch.schema, self.options.keys, self.op_column, part.id)
-            batch, bad = _without_null_keys(batch, self.options.keys, part.id, self._locate(offset))
+            batch, bad = without_null_keys(batch, self.options.keys, part.id, self._locate(offset))
             self.rejected.extend(bad)
         return batch
 
@@ -435,22 +413,3 @@ class Load:
             )
         finally:
             staging.close()
-
-
-def _without_null_keys(
-    batch: pa.RecordBatch, keys: Sequence[str], source: str, locate: Locator
-) -> tuple[pa.RecordBatch, list[BadRecord]]:
-    """``batch`` without rows lacking a key value (a merge cannot place them), and those."""
-    mask = None
-    for key in keys:
-        valid = pc.is_valid(batch.column(key))
-        mask = valid if mask is None else pc.and_(mask, valid)
-    if mask is None or pc.all(mask).as_py():
-        return batch, []
-    reason = f"key column(s) {', '.join(keys)}: null, so the row cannot be merged"
-    bad = [
-        BadRecord(source, locate(batch, i), reason, raw_row(batch, i))
-        for i, ok in enumerate(mask.to_pylist())
-        if not ok
-    ]
-    return batch.filter(mask), bad
