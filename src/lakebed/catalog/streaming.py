@@ -24,7 +24,7 @@ from pyiceberg.table import TableProperties
 from pyiceberg.table.snapshots import Operation
 from pyiceberg.utils.properties import property_as_bool
 
-from lakebed.catalog.datafiles import DataFileWriter
+from lakebed.catalog.datafiles import ParallelFileWriter
 from lakebed.catalog.errors import mapped_errors
 from lakebed.catalog.filters import parse_filter
 from lakebed.catalog.prefetch import prefetched
@@ -66,6 +66,7 @@ class PendingWrite:
         chunk_bytes: int | None = None,
         target_file_size: int | None = None,
         sort_by: Sequence[str] = (),
+        lanes: int = 1,
     ) -> None:
         chunk_bytes = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
         if chunk_bytes <= 0:
@@ -87,8 +88,11 @@ class PendingWrite:
                     TableProperties.WRITE_TARGET_FILE_SIZE_BYTES, DEFAULT_TARGET_FILE_SIZE
                 )
             )
-        self._writer = DataFileWriter(metadata, table.io, target_file_size, sort_by=sort_by)
-        self._files: list[DataFile] = []  # closed files (the writer's, as of the last flush)
+        self._writer = ParallelFileWriter(
+            metadata, table.io, target_file_size, sort_by=sort_by, lanes=lanes
+        )
+        self._files: list[DataFile] = []  # every file, once closed for the commit
+        self._marks: list[tuple[int, ...]] = []
 
     def _evolve(self, plan: MergePlan) -> None:
         if plan.evolves:
@@ -188,14 +192,14 @@ class PendingWrite:
         self.rows += chunk.num_rows
 
     def savepoint(self) -> int:
-        """A mark to :meth:`rollback` to: closes the open data files and counts the files."""
-        self._writer.flush()
-        return len(self._writer.data_files)
+        """A mark to :meth:`rollback` to; closes the open data files."""
+        self._marks.append(self._writer.mark())
+        return len(self._marks) - 1
 
     def rollback(self, savepoint: int) -> None:
         """Delete the data files written since ``savepoint``; their rows will not be committed."""
-        self._writer.flush()
-        dropped = self._writer.drop(savepoint)
+        dropped = self._writer.drop(self._marks[savepoint])
+        del self._marks[savepoint + 1 :]
         self.rows -= sum(f.record_count for f in dropped)
 
     def commit(

@@ -302,6 +302,7 @@ class Table:
         chunk_bytes: int | None = None,
         target_file_size: int | None = None,
         sort_by: Sequence[str] = (),
+        lanes: int = 1,
     ) -> PendingWrite:
         """Start a write whose rows arrive in parts and are committed together.
 
@@ -312,7 +313,8 @@ class Table:
         every ``chunk_bytes`` of Arrow data (default :data:`streaming.CHUNK_BYTES`, 96 MiB),
         into Parquet files of about ``target_file_size`` bytes (default: the table's
         ``write.target-file-size-bytes``, else 512 MiB), each chunk ordered by ``sort_by``
-        (column names, each optionally followed by ``desc``).
+        (column names, each optionally followed by ``desc``). ``lanes`` files are encoded at
+        once, on their own threads (2 keeps two cores busy on a large load).
         """
         self.refresh()
         return PendingWrite(
@@ -322,6 +324,7 @@ class Table:
             chunk_bytes=chunk_bytes,
             target_file_size=target_file_size,
             sort_by=sort_by,
+            lanes=lanes,
         )
 
     def _write(

@@ -20,7 +20,7 @@ from lakebed.formats.base import OnBadRecord
 from lakebed.ingest.sources.base import Part, Source
 
 #: Batches waiting for the writer, per reader thread.
-QUEUE_PER_WORKER = 2
+QUEUE_PER_WORKER = 6
 
 
 @dataclass

@@ -51,6 +51,8 @@ Progress = Callable[[int, int, int], None]
 #: A batch with the part it came from and the part's rows before it.
 Located = tuple[Part, int, pa.RecordBatch]
 
+#: Data files encoded at once (see :class:`~lakebed.catalog.datafiles.ParallelFileWriter`).
+ENCODE_LANES = 2
 #: Arrow bytes of fitted rows handed to the writer at a time.
 CHUNK_BYTES = 64 << 20
 
@@ -229,6 +231,7 @@ class Load:
             table.schema,
             target_file_size=self.options.target_file_size,
             sort_by=self.options.sort_by or table.sort_by,
+            lanes=ENCODE_LANES,
         )
 
     # -- reading and fitting ----------------------------------------------------------------
