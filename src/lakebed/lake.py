@@ -238,11 +238,25 @@ class Lake:
 
         Bookmarks(self._iceberg_table(ident)).reset(name)
 
-    def rewind_bookmark(self, ident: str, name: str, *, snapshot_id: int) -> str:
-        """Set a bookmark back to where it was at ``snapshot_id``; returns it in words."""
+    def rewind_bookmark(
+        self,
+        ident: str,
+        name: str,
+        *,
+        snapshot_id: int | None = None,
+        value: str | int | None = None,
+    ) -> str:
+        """Set a bookmark back to where it was at ``snapshot_id``, or (a database load's) to a
+        column ``value``; the next load reads again what came after. Returns it in words."""
         from lakebed.ingest.bookmarks import Bookmarks
 
-        return Bookmarks(self._iceberg_table(ident)).rewind(name, snapshot_id=snapshot_id)
+        bookmarks = Bookmarks(self._iceberg_table(ident))
+        if (snapshot_id is None) == (value is None):
+            raise ConfigError("pass snapshot_id or value", fix="give exactly one of them")
+        if value is not None:
+            return bookmarks.rewind_to_value(name, value)
+        assert snapshot_id is not None
+        return bookmarks.rewind(name, snapshot_id=snapshot_id)
 
     def runs(
         self, *, job: str | None = None, target: str | None = None, limit: int = 50

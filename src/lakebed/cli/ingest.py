@@ -131,7 +131,10 @@ def bookmarks(
     table: Annotated[str, typer.Argument(help="DB.TABLE")],
     reset: Annotated[str | None, typer.Option(help="Forget this bookmark.")] = None,
     rewind: Annotated[str | None, typer.Option(help="Set this bookmark back ...")] = None,
-    to: Annotated[int | None, typer.Option(help="... to where it was at this snapshot id.")] = None,
+    to: Annotated[int | None, typer.Option(help="... to where it was at this snapshot id,")] = None,
+    to_value: Annotated[
+        str | None, typer.Option(help="... or to this column value (database loads).")
+    ] = None,
 ) -> None:
     """List a table's incremental-load bookmarks; reset or rewind one."""
     st = state(ctx)
@@ -140,10 +143,12 @@ def bookmarks(
         render.console.print(f"bookmark {reset} reset: the next load starts from the beginning")
         return
     if rewind:
-        if to is None:
-            raise typer.BadParameter("--rewind needs --to SNAPSHOT_ID", param_hint="--to")
-        words = st.lake.rewind_bookmark(table, rewind, snapshot_id=to)
-        render.console.print(f"bookmark {rewind} rewound to snapshot {to}: {words}")
+        if (to is None) == (to_value is None):
+            raise typer.BadParameter(
+                "--rewind needs --to SNAPSHOT_ID or --to-value VALUE", param_hint="--to"
+            )
+        words = st.lake.rewind_bookmark(table, rewind, snapshot_id=to, value=to_value)
+        render.console.print(f"bookmark {rewind} rewound: {words}")
         return
     rows = [
         {

@@ -134,6 +134,34 @@ class Bookmarks:
         with self.table.iceberg.transaction() as txn:
             txn.remove_properties(PREFIX + name)
 
+    def rewind_to_value(self, name: str, value: str | int) -> str:
+        """Set a column bookmark (a database load's) to ``value``: the next load reads the rows
+        past it again. Returns the state in words."""
+        from lakebed.ingest.sources.drivers.ranges import normalise, to_state
+
+        self._require(name)
+        pointer = self._pointer(name) or {}
+        state = self._load(pointer)
+        if state.get("kind") != "column":
+            raise ConfigError(
+                f"bookmark {name!r} of table {self.table.ident} tracks files, not a column value",
+                fix="rewind it to a snapshot instead (--to SNAPSHOT_ID)",
+            )
+        kind = state.get("type", "int")
+        try:
+            state["value"] = to_state(normalise(value, kind), kind)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{value!r} is not a valid {kind} for column {state.get('column')!r}",
+                fix="give a value of the column's type, e.g. 1000 or 2026-11-01T00:00:00",
+            ) from None
+        words = f"rows with {state['column']} <= {state['value']} loaded"
+        props = self.prepare(name, state, source=pointer.get("source", ""), summary=words)
+        self.table.refresh()
+        with self.table.iceberg.transaction() as txn:
+            txn.set_properties(props)
+        return words
+
     def rewind(self, name: str, *, snapshot_id: int) -> str:
         """Set bookmark ``name`` back to what it was when ``snapshot_id`` was committed; the
         next load reloads what came after. Returns the state in words."""

@@ -11,7 +11,7 @@ import pytest
 from tests.ingest.sources.conftest import Database
 
 import lakebed
-from lakebed import Lake, NotFoundError
+from lakebed import ConfigError, Lake, NotFoundError
 
 COLUMNS = [("id", "INT"), ("name", "VARCHAR(50)"), ("price", "NUMERIC(10,2)"), ("at", "TIMESTAMP")]
 T0 = dt.datetime(2024, 3, 1, 12, 0, 0)
@@ -59,6 +59,13 @@ def test_incremental_loads_rows_past_the_bookmark(db: Database, lake: Lake) -> N
     assert _ids(lake, "app.events") == list(range(1, 326))
     [bookmark] = lake.bookmarks("app.events")
     assert bookmark.kind == "column" and "325" in bookmark.summary
+    # rewound to a value, the next load reads the rows past it again
+    words = lake.rewind_bookmark("app.events", bookmark.name, value=320)
+    assert words == "rows with id <= 320 loaded"
+    again = lake.ingest(db.url, into="app.events", table="events", incremental="id")
+    assert again.rows_written == 5
+    with pytest.raises(ConfigError, match="not a valid int"):
+        lake.rewind_bookmark("app.events", bookmark.name, value="soon")
 
 
 def test_incremental_merge_on_an_updated_at_column(db: Database, lake: Lake) -> None:
