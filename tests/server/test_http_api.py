@@ -76,3 +76,20 @@ def test_errors_map_to_status_codes(
 def test_unknown_request_fields_are_rejected(client: TestClient) -> None:
     response = client.post("/sql", json={"query": "SELECT 1", "dialekt": "athena"})
     assert response.status_code == 422
+
+
+def test_ingest_runs_and_bookmarks(client: TestClient, tmp_path: Path) -> None:
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    (folder / "a.csv").write_text("order_id,country,amount\n4,IT,7.5\n5,DE,1.0\n")
+    body = {"source": str(folder), "into": "shop.orders", "options": {"incremental": True}}
+    report = client.post("/ingest", json=body).json()
+    assert report["status"] == "succeeded" and report["rows_written"] == 2
+    assert client.post("/ingest", json=body).json()["status"] == "nothing-new"
+    runs = client.get("/runs", params={"table": "shop.orders"}).json()
+    assert [r["status"] for r in runs] == ["nothing-new", "succeeded"]
+    [bookmark] = client.get("/tables/shop.orders/bookmarks").json()
+    assert bookmark["summary"] == "1 file(s) loaded"
+    bad = client.post("/ingest", json={**body, "options": {"mode": "merge"}})
+    assert bad.status_code == 400 and "needs keys" in bad.json()["message"]
+    assert client.get("/tables/shop.nope/bookmarks").status_code == 404

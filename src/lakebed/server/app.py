@@ -1,4 +1,4 @@
-"""``create_app(lake)``: health, catalog and SQL endpoints, and one error handler.
+"""``create_app(lake)``: health, catalog, SQL and ingestion endpoints, and one error handler.
 
 Routers stay thin: they parse the request, call the library and return plain data. Every
 :class:`~lakebed.errors.LakebedError` becomes a JSON error with a status that fits its kind.
@@ -7,6 +7,7 @@ Routers stay thin: they parse the request, call the library and return plain dat
 from __future__ import annotations
 
 import io
+from dataclasses import asdict
 from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
@@ -17,6 +18,7 @@ import lakebed
 from lakebed.errors import (
     AlreadyExistsError,
     ConfigError,
+    ConflictError,
     LakebedError,
     MissingDependencyError,
     NotFoundError,
@@ -28,6 +30,7 @@ _STATUS: list[tuple[type[LakebedError], int]] = [
     (NotFoundError, 404),
     (AlreadyExistsError, 409),
     (MissingDependencyError, 501),
+    (ConflictError, 409),
     (StorageError, 503),
     (ConfigError, 400),
     (LakebedError, 400),
@@ -95,6 +98,41 @@ def _sql_router(lake: Lake) -> APIRouter:
     return router
 
 
+class IngestRequest(BaseModel):
+    """A load: ``source`` and ``into`` as for ``lake.ingest``; ``options`` its keyword options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    into: str
+    job: str | None = None
+    options: dict[str, Any] = {}
+
+
+def _ingest_router(lake: Lake) -> APIRouter:
+    router = APIRouter(tags=["ingest"])
+
+    @router.post("/ingest")
+    def ingest(request: IngestRequest) -> dict[str, Any]:
+        """Run a load to the end and return its report (rows, snapshots, bookmark)."""
+        report = lake.ingest(request.source, into=request.into, job=request.job, **request.options)
+        return report.to_dict()
+
+    @router.get("/runs")
+    def runs(
+        job: str | None = None, table: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """Recorded load runs, newest first."""
+        return [asdict(run) for run in lake.runs(job=job, target=table, limit=limit)]
+
+    @router.get("/tables/{ident}/bookmarks")
+    def bookmarks(ident: str) -> list[dict[str, Any]]:
+        """The table's incremental-load bookmarks."""
+        return [asdict(bookmark) for bookmark in lake.bookmarks(ident)]
+
+    return router
+
+
 def create_app(lake: Lake) -> FastAPI:
     """The HTTP API over ``lake``; later features add their routers here."""
     app = FastAPI(title="lakebed", version=lakebed.__version__)
@@ -110,4 +148,5 @@ def create_app(lake: Lake) -> FastAPI:
 
     app.include_router(_catalog_router(lake))
     app.include_router(_sql_router(lake))
+    app.include_router(_ingest_router(lake))
     return app
