@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -90,9 +91,13 @@ def _wait_ready(
     deadline = time.monotonic() + timeout
     while True:
         try:
+            # pymysql leaks its socket when the connect itself is refused, so probe the socket
+            # with one we close before handing over to pymysql.
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.connect(str(socket_path))
             pymysql.connect(unix_socket=str(socket_path), user="root").close()
             return
-        except pymysql.err.OperationalError as exc:
+        except (OSError, pymysql.err.OperationalError) as exc:
             if proc.poll() is not None or time.monotonic() > deadline:
                 tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
                 pytest.fail(f"MariaDB did not accept connections on {socket_path}: {exc}\n{tail}")
