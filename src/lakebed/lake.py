@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from lakebed.ingest.runs import RunRecord
     from lakebed.maintenance import ExpireReport, OptimizeReport, OrphanReport
     from lakebed.query import QueryEngine
+    from lakebed.transform import Recipes
 
 WAREHOUSE_PREFIX = "warehouse"
 
@@ -73,6 +74,13 @@ class Lake:
             memory_limit=self.config.query.memory_limit,
             threads=self.config.query.threads,
         )
+
+    @cached_property
+    def recipes(self) -> Recipes:
+        """Recipes: publish, preview and apply them; sample and split tables."""
+        from lakebed.transform import Recipes
+
+        return Recipes(self)
 
     def _iceberg_io_properties(self) -> dict[str, str]:
         from lakebed.catalog import s3_io_properties
