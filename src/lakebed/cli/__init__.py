@@ -10,6 +10,7 @@ from lakebed.cli import catalog as _catalog  # noqa: F401 - registers the catalo
 from lakebed.cli import ingest as _ingest  # noqa: F401 - registers ingest and bookmarks
 from lakebed.cli import jobs as _jobs  # noqa: F401 - registers quickstart and serve
 from lakebed.cli import maintenance as _maintenance  # noqa: F401 - optimize, expire, orphans
+from lakebed.cli import recipe as _recipe  # noqa: F401 - recipe, split, sample
 from lakebed.cli import run as _run  # noqa: F401 - run, schedule, runs
 from lakebed.cli.app import app
 from lakebed.cli.render import errors

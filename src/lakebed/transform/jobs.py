@@ -7,6 +7,7 @@ its summary: the recipe and version, the source table and snapshot, the engine a
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -104,10 +105,17 @@ def _write(
             counted += batch.num_rows
             yield batch
 
-    reader = pa.RecordBatchReader.from_batches(schema, counting())
+    stream = counting()
+    first = next(stream, None)
     if not lake.catalog.table_exists(into):
         lake.create_table(into, schema=schema)
     table = lake._iceberg_table(into)
+    if first is None:  # no rows: an empty table stays as it is; a full one is emptied
+        current = table.current_snapshot()
+        if mode == "append" or current is None or table.stats().rows == 0:
+            return (current.snapshot_id if current else None), 0
+        return table.overwrite(schema.empty_table(), properties=properties).snapshot_id, 0
+    reader = pa.RecordBatchReader.from_batches(schema, itertools.chain([first], stream))
     if mode == "append":
         info = table.append(reader, properties=properties)
     else:

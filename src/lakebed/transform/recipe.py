@@ -98,8 +98,16 @@ def _step_from(raw: Any, number: int) -> Step:
         )
     if not isinstance(params, Mapping):
         raise RecipeError(f"{where}: Parameters must be an object", fix="give name: value pairs")
-    conditions = tuple(Condition.parse(c, f"{where} ({name})") for c in conditions_raw)
-    return Step(str(name), dict(params), conditions)
+    return Step(str(name), dict(params), _conditions(conditions_raw, f"{where} ({name})"))
+
+
+def _conditions(raw: Any, where: str) -> tuple[Condition, ...]:
+    try:
+        return tuple(Condition.parse(c, where) for c in raw)
+    except RecipeError:
+        raise
+    except ConfigError as exc:
+        raise RecipeError(exc.message, fix=exc.fix) from None
 
 
 def bind(step: Step, number: int) -> BoundStep:
@@ -170,7 +178,7 @@ class Recipe:
     ) -> Recipe:
         """A new recipe with one more step (parameters as Python values or DataBrew strings)."""
         number = len(self.steps) + 1
-        conds = tuple(Condition.parse(c, f"step {number} ({operation})") for c in conditions)
+        conds = _conditions(conditions, f"step {number} ({operation})")
         return Recipe([*self.steps, Step(operation, parameters, conds)], name=self.name)
 
     def sql(self, query: str) -> Recipe:
