@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the real servers the test suite starts: PostgreSQL (catalog, ingestion source), MariaDB
-# (ingestion source) and Ceph RADOS Gateway (S3-compatible storage), and a Java runtime for Spark
-# when the machine has none. Debian packages only; idempotent; needs root (or sudo).
+# (ingestion source), Redis (stream source) and Ceph RADOS Gateway (S3-compatible storage), and a
+# Java runtime for Spark and Kafka when the machine has none. Debian packages only; idempotent; needs root (or sudo).
 set -euo pipefail
 
-packages=(postgresql mariadb-server ceph-mon ceph-osd radosgw ceph-common)
+packages=(postgresql mariadb-server redis-server ceph-mon ceph-osd radosgw ceph-common)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -1,4 +1,9 @@
 """Session-wide fixtures: the real servers (moto, Ceph RADOS Gateway, PostgreSQL, MariaDB) start
 once, on first use, and are shared by every suite that asks for them."""
 
-pytest_plugins = ["tests.servers.s3", "tests.servers.postgres", "tests.servers.mariadb"]
+pytest_plugins = [
+    "tests.servers.s3",
+    "tests.servers.postgres",
+    "tests.servers.mariadb",
+    "tests.servers.redis",
+]

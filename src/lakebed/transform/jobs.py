@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -68,24 +68,42 @@ class SplitRun:
 
 
 def load_input(
-    lake: Lake, engine: Engine, source: str | pa.Table, snapshot_id: int | None = None
+    lake: Lake,
+    engine: Engine,
+    source: str | pa.Table,
+    snapshot_id: int | None = None,
+    *,
+    name: str = INPUT,
 ) -> tuple[int | None, int]:
-    """Make ``source`` (a table name or Arrow data) relation ``input`` on ``engine``.
+    """Make ``source`` (a table name or Arrow data) relation ``name`` on ``engine``.
 
     A table's snapshot is read from its Parquet files directly when they are local and have no
     row deletes; otherwise through the catalog's scan. Returns (snapshot id, row count)."""
     if isinstance(source, pa.Table):
-        engine.load_arrow(INPUT, source)
+        engine.load_arrow(name, source)
         return None, source.num_rows
     table = lake._iceberg_table(source)
     plan = table.plan_files(snapshot_id=snapshot_id)
     paths = [local_path(f) for f in plan.files]
     if plan.has_deletes or any(p is None for p in paths):
         data = table.scan(snapshot_id=plan.snapshot_id)
-        engine.load_arrow(INPUT, data)
+        engine.load_arrow(name, data)
         return plan.snapshot_id, data.num_rows
-    engine.load_files(INPUT, [p for p in paths if p is not None], plan.schema)
+    engine.load_files(name, [p for p in paths if p is not None], plan.schema)
     return plan.snapshot_id, plan.rows
+
+
+def secondary_loader(lake: Lake) -> Callable[[Engine, str], str]:
+    """Loads another table of ``lake`` (a JOIN's or UNION's second input) into an engine."""
+    loaded: dict[str, str] = {}
+
+    def load(engine: Engine, ident: str) -> str:
+        if ident not in loaded:
+            loaded[ident] = f"secondary_{len(loaded) + 1}"
+            load_input(lake, engine, ident, name=loaded[ident])
+        return loaded[ident]
+
+    return load
 
 
 def _write(
@@ -140,7 +158,7 @@ def run_recipe(
     started = time.monotonic()
     with make_engine(engine, **dict(engine_options or {})) as eng:
         snap, rows_in = load_input(lake, eng, source, snapshot_id)
-        built = build(eng, recipe, states=states)
+        built = build(eng, recipe, states=states, secondary=secondary_loader(lake))
         out_schema = visible(eng.schema(built.relation))
         source_name = source if isinstance(source, str) else "arrow"
         result: pa.Table | None = None
@@ -185,7 +203,7 @@ def preview(
         cols = visible(eng.schema(INPUT)).names
         eng.create_view("head", sample_sql(INPUT, cols, method="first", n=n))
         before = eng.to_arrow("head")
-        built = build(eng, recipe, "head", states=states)
+        built = build(eng, recipe, "head", states=states, secondary=secondary_loader(lake))
         return Preview(before, eng.to_arrow(built.relation))
 
 
@@ -208,7 +226,7 @@ def sample(
     ``into`` (then the run is returned)."""
     with make_engine(engine) as eng:
         snap, _ = load_input(lake, eng, source, snapshot_id)
-        rel = build(eng, recipe, states=states).relation if recipe else INPUT
+        rel = _built(lake, eng, recipe, states)
         cols = visible(eng.schema(rel)).names
         sql = sample_sql(
             rel, cols, method=method, n=n, fraction=fraction, by=by, seed=seed,
@@ -250,7 +268,7 @@ def split(
     ratios = check_ratios(ratios)
     with make_engine(engine) as eng:
         snap, _ = load_input(lake, eng, source, snapshot_id)
-        rel = build(eng, recipe, states=states).relation if recipe else INPUT
+        rel = _built(lake, eng, recipe, states)
         cols = visible(eng.schema(rel)).names
         eng.create_view(
             "labelled",
@@ -281,6 +299,12 @@ def split(
     if into is None:
         return parts
     return SplitRun(tables, rows, snap, seed)
+
+
+def _built(lake: Lake, eng: Engine, recipe: Recipe | None, states: list[Any] | None) -> str:
+    if recipe is None:
+        return INPUT
+    return build(eng, recipe, states=states, secondary=secondary_loader(lake)).relation
 
 
 def _lit(text: str) -> str:

@@ -10,7 +10,7 @@ any job starts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,10 @@ from lakebed.transform.ops.base import ROW, Ctx, quote
 from lakebed.transform.recipe import BoundStep, Recipe, RecipeError
 
 INPUT = "input"
+
+Secondary = Callable[[Engine, str], str]
+"""Loads another lake table (a JOIN's or UNION's second input) into an engine; returns the
+relation name."""
 
 
 @dataclass
@@ -65,6 +69,7 @@ def build(
     states: Sequence[Any] | None = None,
     fit: bool = True,
     prefix: str = "step",
+    secondary: Secondary | None = None,
 ) -> Built:
     """Create one view per step of ``recipe`` over relation ``source`` on ``engine``.
 
@@ -91,6 +96,7 @@ def build(
             dialect=engine.dialect,
             condition=condition,
             run=engine.query,
+            extra={"secondary": (lambda ident: secondary(engine, ident)) if secondary else None},
         )
         state = states[i] if states is not None and i < len(states) else None
         try:
@@ -127,13 +133,28 @@ def _fix(bound: BoundStep) -> str:
     return f"check the step's parameters against the input's columns and types: {params}"
 
 
-def check(recipe: Recipe, schema: pa.Schema) -> list[pa.Schema]:
+def check(
+    recipe: Recipe,
+    schema: pa.Schema,
+    schemas_of: Callable[[str], pa.Schema] | None = None,
+) -> list[pa.Schema]:
     """Check that ``recipe`` can run on data with ``schema``; the schema after each step.
 
-    Raises :class:`RecipeError` naming the first step that cannot run, and why.
+    ``schemas_of`` gives the schema of another table a step reads (JOIN, UNION). Raises
+    :class:`RecipeError` naming the first step that cannot run, and why.
     """
     from lakebed.transform.engines.duckdb import DuckDBEngine
 
+    def empty(engine: Engine, ident: str) -> str:
+        if schemas_of is None:
+            raise ConfigError(
+                f"cannot check a step reading table {ident} without a lake",
+                fix="check the recipe with lake.recipes.check(recipe, table)",
+            )
+        name = f"secondary_{abs(hash(ident))}"
+        engine.load_arrow(name, visible(schemas_of(ident)).empty_table())
+        return name
+
     with DuckDBEngine(threads=1) as engine:
         engine.load_arrow(INPUT, visible(schema).empty_table())
-        return build(engine, recipe).schemas
+        return build(engine, recipe, secondary=empty).schemas

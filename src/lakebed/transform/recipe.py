@@ -72,6 +72,8 @@ def _step_from(raw: Any, number: int) -> Step:
     if "sql" in raw and len(raw) == 1:
         return Step("SQL", {"query": raw["sql"]})
     conditions_raw: Any = ()
+    if "RecipeAction" in raw and "Action" not in raw:  # DataBrew's docs use both spellings
+        raw = {("Action" if k == "RecipeAction" else k): v for k, v in raw.items()}
     if "Action" in raw:
         unknown = set(raw) - {"Action", "ConditionExpressions"}
         action = raw["Action"]

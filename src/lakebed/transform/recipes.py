@@ -56,7 +56,7 @@ class Recipes:
         step. Raises RecipeError naming the first step that cannot run."""
         rec, _, _ = self._resolve(recipe, None)
         schema = table if isinstance(table, pa.Schema) else self.lake.table(table).schema
-        return check_recipe(rec, schema)
+        return check_recipe(rec, schema, lambda ident: self.lake.table(ident).schema)
 
     def publish(
         self,
@@ -79,7 +79,7 @@ class Recipes:
 
             with make_engine(engine) as eng:
                 fitted_snapshot, _ = jobs.load_input(self.lake, eng, fit_on, snapshot_id)
-                states = build(eng, rec).states
+                states = build(eng, rec, secondary=jobs.secondary_loader(self.lake)).states
         return self.store.publish(
             name,
             rec,
