@@ -25,6 +25,7 @@ from lakebed.errors import (
     StorageError,
 )
 from lakebed.lake import Lake
+from lakebed.server.recipes import recipes_router
 
 _STATUS: list[tuple[type[LakebedError], int]] = [
     (NotFoundError, 404),
@@ -149,4 +150,5 @@ def create_app(lake: Lake) -> FastAPI:
     app.include_router(_catalog_router(lake))
     app.include_router(_sql_router(lake))
     app.include_router(_ingest_router(lake))
+    app.include_router(recipes_router(lake))
     return app
