@@ -93,6 +93,15 @@ def load_input(
     return plan.snapshot_id, plan.rows
 
 
+def open_engine(lake: Lake, name: str, options: Mapping[str, Any] | None = None) -> Engine:
+    """Engine ``name``; DuckDB takes the lake's ``query.memory_limit`` and ``query.threads``."""
+    opts = dict(options or {})
+    if name == "duckdb":
+        opts.setdefault("memory_limit", lake.config.query.memory_limit)
+        opts.setdefault("threads", lake.config.query.threads)
+    return make_engine(name, **opts)
+
+
 def secondary_loader(lake: Lake) -> Callable[[Engine, str], str]:
     """Loads another table of ``lake`` (a JOIN's or UNION's second input) into an engine."""
     loaded: dict[str, str] = {}
@@ -156,7 +165,7 @@ def run_recipe(
 ) -> tuple[RecipeRun, pa.Table | None]:
     """Run ``recipe`` over ``source``; write to ``into`` (or return the rows when None)."""
     started = time.monotonic()
-    with make_engine(engine, **dict(engine_options or {})) as eng:
+    with open_engine(lake, engine, engine_options) as eng:
         snap, rows_in = load_input(lake, eng, source, snapshot_id)
         built = build(eng, recipe, states=states, secondary=secondary_loader(lake))
         out_schema = visible(eng.schema(built.relation))
@@ -198,7 +207,7 @@ def preview(
     snapshot_id: int | None = None,
 ) -> Preview:
     """The first ``n`` rows of ``source`` before and after ``recipe`` (nothing is written)."""
-    with make_engine("duckdb") as eng:
+    with open_engine(lake, "duckdb") as eng:
         load_input(lake, eng, source, snapshot_id)
         cols = visible(eng.schema(INPUT)).names
         eng.create_view("head", sample_sql(INPUT, cols, method="first", n=n))
@@ -224,7 +233,7 @@ def sample(
 ) -> pa.Table | RecipeRun:
     """A seeded sample of ``source`` (after ``recipe`` when given); returned, or written to
     ``into`` (then the run is returned)."""
-    with make_engine(engine) as eng:
+    with open_engine(lake, engine) as eng:
         snap, _ = load_input(lake, eng, source, snapshot_id)
         rel = _built(lake, eng, recipe, states)
         cols = visible(eng.schema(rel)).names
@@ -266,7 +275,7 @@ def split(
     of split name to table; without it the parts are returned as Arrow tables.
     """
     ratios = check_ratios(ratios)
-    with make_engine(engine) as eng:
+    with open_engine(lake, engine) as eng:
         snap, _ = load_input(lake, eng, source, snapshot_id)
         rel = _built(lake, eng, recipe, states)
         cols = visible(eng.schema(rel)).names

@@ -74,10 +74,9 @@ class Recipes:
         states: list[Any] | None = None
         fitted_snapshot = None
         if fit_on is not None:
-            from lakebed.transform.engines import make_engine
             from lakebed.transform.pipeline import build
 
-            with make_engine(engine) as eng:
+            with jobs.open_engine(self.lake, engine) as eng:
                 fitted_snapshot, _ = jobs.load_input(self.lake, eng, fit_on, snapshot_id)
                 states = build(eng, rec, secondary=jobs.secondary_loader(self.lake)).states
         return self.store.publish(

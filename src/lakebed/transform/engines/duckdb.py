@@ -45,6 +45,7 @@ class DuckDBEngine(Engine):
         self.con = duckdb.connect(":memory:", config=config)
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET python_enable_replacements = false")
+        self.con.execute("SET enable_progress_bar = false")
         self._arrow: list[str] = []
 
     def load_files(self, name: str, files: Sequence[str], schema: pa.Schema) -> None:
