@@ -22,6 +22,7 @@ setup-dev: $(UV)
 
 system-deps:
 	bash scripts/install-system-deps.sh
+	bash scripts/install-kafka.sh
 
 quickstart: setup
 	$(VENV)/bin/lakebed quickstart --lake ./demo-lake

@@ -14,9 +14,12 @@ Position = int | str
 """Where a record sits in its partition; JSON-serialisable, increasing within a partition."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StreamRecord:
-    """One record read from a stream source, before decoding."""
+    """One record read from a stream source, before decoding.
+
+    Not frozen: a frozen dataclass costs several times more to build, and sources build one
+    per record on the hot path. Treat it as read-only."""
 
     value: bytes
     partition: str
