@@ -1,0 +1,102 @@
+"""Duplicates: delete or flag rows equal to an earlier row, or rows repeating a column value.
+
+"Earlier" is row order (the input's order), so the first occurrence is kept or left unflagged,
+as DataBrew does. Whole-row comparison uses every visible column, with NULL equal to NULL; for
+a single column, NULL values are never duplicates of each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pyarrow as pa
+
+from lakebed.transform.ops import register
+from lakebed.transform.ops.base import ROW, Ctx, Operation, Param, literal, quote
+
+CATEGORY = "data quality: duplicates"
+RN = "__lb_rn"
+FLAGS = {
+    "trueString": Param("str", required=False, default="True", doc="value for duplicates"),
+    "falseString": Param("str", required=False, default="False", doc="value for the others"),
+}
+
+
+def _keys(ctx: Ctx) -> str:
+    cols = [c for c in ctx.columns if not pa.types.is_map(ctx.type_of(c))]
+    return ", ".join(quote(c) for c in cols)
+
+
+def _first_only(ctx: Ctx, keys: str, null_key: str | None = None) -> str:
+    """Rows that are the first (in row order) with their ``keys``; a hash aggregation and a
+    semi-join, much cheaper than numbering every row of a wide table with a window."""
+    firsts = f"SELECT min({ROW}) FROM {ctx.input} GROUP BY {keys}"
+    keep = [f"{ROW} IN ({firsts})"]
+    if null_key is not None:
+        keep.append(f"{null_key} IS NULL")
+    if ctx.condition is not None:
+        keep.append(f"NOT coalesce({ctx.condition}, FALSE)")
+    cols = ", ".join(quote(c) for c in ctx.columns)
+    return f"SELECT {cols}, {ROW} FROM {ctx.input} WHERE {' OR '.join(keep)}"
+
+
+@register
+class DeleteDuplicateRows(Operation):
+    name = "DELETE_DUPLICATE_ROWS"
+    category = CATEGORY
+    doc = "Delete every row that exactly matches an earlier row (the first one stays)."
+    examples = ({"parameters": {}},)
+
+    def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
+        return _first_only(ctx, _keys(ctx))
+
+
+@register
+class RemoveDuplicates(Operation):
+    name = "REMOVE_DUPLICATES"
+    category = CATEGORY
+    doc = "Delete every row whose sourceColumn value already appeared in an earlier row."
+    params = {"sourceColumn": Param("column")}
+    examples = ({"parameters": {"sourceColumn": "city"}},)
+
+    def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
+        c = quote(p["sourceColumn"])
+        return _first_only(ctx, c, null_key=c)
+
+
+@register
+class FlagDuplicateRows(Operation):
+    name = "FLAG_DUPLICATE_ROWS"
+    category = CATEGORY
+    doc = "Add a column saying whether each row exactly matches an earlier row."
+    params = {**FLAGS, "targetColumn": Param("new_column")}
+    examples = (
+        {"parameters": {"targetColumn": "is_dup", "trueString": "yes", "falseString": "no"}},
+    )
+
+    def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
+        rn = f"row_number() OVER (PARTITION BY {_keys(ctx)} ORDER BY {ROW})"
+        expr = (
+            f"CASE WHEN {rn} > 1 THEN {literal(p['trueString'])} "
+            f"ELSE {literal(p['falseString'])} END"
+        )
+        return ctx.project(add=[(p["targetColumn"], expr, None)])
+
+
+@register
+class FlagDuplicatesInColumn(Operation):
+    name = "FLAG_DUPLICATES_IN_COLUMN"
+    category = CATEGORY
+    doc = "Add a column saying whether sourceColumn's value already appeared in an earlier row."
+    params = {**FLAGS, "sourceColumn": Param("column"), "targetColumn": Param("new_column")}
+    examples = ({"parameters": {"sourceColumn": "name", "targetColumn": "name_dup"}},)
+
+    def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
+        c = quote(p["sourceColumn"])
+        rn = f"row_number() OVER (PARTITION BY {c} ORDER BY {ROW})"
+        expr = (
+            f"CASE WHEN {c} IS NOT NULL AND {rn} > 1 THEN {literal(p['trueString'])} "
+            f"ELSE {literal(p['falseString'])} END"
+        )
+        return ctx.project(add=[(p["targetColumn"], expr, p["sourceColumn"])])
