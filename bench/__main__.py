@@ -31,6 +31,7 @@ BENCHMARKS = {
     "ingest_db": "bench.ingest_db",
     "ingest_memory": "bench.ingest_memory",
     "compaction": "bench.compaction",
+    "recipe": "bench.recipe",
 }
 COLUMNS = ["benchmark", "metric", "value", "peer", "peer value", "ratio", "target", "result"]
 

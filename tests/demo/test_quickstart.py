@@ -63,3 +63,16 @@ def test_quickstart_end_to_end(tmp_path: Path) -> None:
     # The app database: 301 SKUs loaded, then only the 5 updated and 3 new rows merged.
     loaded = next(s for s in report.steps if s["step"].startswith("ingest app database"))
     assert (loaded["first_rows"], loaded["second_rows"], loaded["table_rows"]) == (301, 8, 304)
+
+    # The feature recipe: published fitted, applied, then split by customer with no overlap.
+    features = next(s for s in report.steps if s["step"].startswith("recipe: features"))
+    assert features["version"] == 1 and features["rows"] == 12_500
+    assert sum(features["splits"].values()) == 12_500
+    customers = [
+        set(lake.sql(f"SELECT DISTINCT customer_id FROM ml.purchases_{name}").column(0).to_pylist())
+        for name in ("train", "validation", "test")
+    ]
+    assert not (customers[0] & customers[1] or customers[0] & customers[2])
+    assert "country_US" in lake.table("ml.purchases").schema.names
+    fitted = lake.recipes.get("purchase-features")
+    assert fitted.fitted_on == "shop.transactions" and fitted.fitted

@@ -3,7 +3,8 @@
 Steps: generate the raw dataset, store it in the raw zone as it came, crawl it into external
 tables, convert it into partitioned Iceberg tables, run SQL (joins, Athena dialect, time travel,
 a raw object queried in place), load the shop's application database incrementally (merge on a
-key, bookmark on ``updated_at``), and print a report of every step.
+key, bookmark on ``updated_at``), turn transactions into ML features with a published recipe,
+split them by customer for training, and print a report of every step.
 """
 
 from __future__ import annotations
@@ -50,6 +51,35 @@ QUERIES: list[tuple[str, str, str]] = [
            GROUP BY c.country ORDER BY buyers DESC LIMIT 5""",
         "duckdb",
     ),
+]
+
+
+#: The feature recipe the quickstart publishes (DataBrew operation names and parameters).
+FEATURES: list[dict[str, Any]] = [
+    {"operation": "REMOVE_MISSING", "parameters": {"sourceColumn": "quantity"}},
+    {"operation": "FILL_WITH_MEDIAN", "parameters": {"sourceColumn": "unit_price"}},
+    {
+        "operation": "MULTIPLY",
+        "parameters": {
+            "sourceColumn1": "quantity",
+            "sourceColumn2": "unit_price",
+            "targetColumn": "amount",
+        },
+    },
+    {
+        "operation": "NORMALIZATION",
+        "parameters": {"sourceColumn": "amount", "strategy": "Z_SCORE", "targetColumn": "amount_z"},
+    },
+    {
+        "operation": "FEATURIZE_DATETIME",
+        "parameters": {
+            "sourceColumn": "ts",
+            "features": '["hour", "day_of_week"]',
+            "cyclic": "true",
+        },
+    },
+    {"operation": "ONE_HOT_ENCODING", "parameters": {"sourceColumn": "country"}},
+    {"operation": "DELETE", "parameters": {"sourceColumns": '["currency", "date"]'}},
 ]
 
 
@@ -165,6 +195,23 @@ def run_quickstart(
     say(
         f"Loaded the app database's inventory ({first.rows_written} rows), then only the "
         f"{second.rows_written} rows changed since (bookmark on updated_at), merged on sku."
+    )
+
+    with _step(report, "recipe: features -> train/validation/test by customer") as entry:
+        version = lake.recipes.publish("purchase-features", FEATURES, fit_on="shop.transactions")
+        run = lake.recipes.apply("purchase-features", source="shop.transactions",
+                                 into="ml.purchases")  # fmt: skip
+        ratios = {"train": 0.8, "validation": 0.1, "test": 0.1}
+        split = lake.recipes.split("ml.purchases", ratios, method="grouped", by="customer_id",
+                                   seed=42, into="ml.purchases")  # fmt: skip
+        entry["version"] = version.version
+        entry["columns"] = len(lake.table("ml.purchases").schema)
+        entry["rows"] = getattr(run, "rows_out", 0)
+        entry["splits"] = dict(getattr(split, "rows", {}))
+    say(
+        f"Published recipe purchase-features v{version.version} ({len(FEATURES)} steps, fitted "
+        f"on shop.transactions): ml.purchases has {entry['rows']} rows and {entry['columns']} "
+        f"columns; split by customer into {entry['splits']} (seed 42, no customer in two)."
     )
 
     with _step(report, "query a raw object in place") as entry:

@@ -248,9 +248,10 @@ def uniform(text_sql: str, dialect: str) -> str:
     """A value in [0, 1) hashed from the SQL string expression ``text_sql``, equal on every
     engine (the first 52 bits of its MD5)."""
     digits = f"substr(md5({text_sql}), 1, 13)"
+    # DOUBLE before dividing: Spark would divide an integer by the literal as a rounded DECIMAL.
     if dialect == "spark":  # conv() passes through sqlglot's translation untouched
-        return f"(CAST(conv({digits}, 16, 10) AS BIGINT) / 4503599627370496.0)"
-    return f"((('0x' || {digits})::BIGINT) / 4503599627370496.0)"
+        return f"(CAST(CAST(conv({digits}, 16, 10) AS BIGINT) AS DOUBLE) / 4503599627370496.0)"
+    return f"(CAST(('0x' || {digits})::BIGINT AS DOUBLE) / 4503599627370496.0)"
 
 
 class Operation:

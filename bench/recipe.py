@@ -1,0 +1,120 @@
+"""A 20-step cleaning recipe on millions of rows: DuckDB engine against pandas and PySpark.
+
+Input: :mod:`bench._recipe_data` orders (10 M rows at full scale, 200 k at small), committed
+to a lake table with ``add_files`` (untimed). Measured, each the median of ``runs`` after
+nothing else is running:
+
+- ``lake.recipes.apply(recipe, source=..., into=...)`` on the DuckDB engine: read the snapshot,
+  fit the learning steps, run the steps, write a new Iceberg snapshot;
+- the same steps written in pandas (:func:`bench._recipe_steps.pandas_steps`): read the Parquet
+  files, run them, write Parquet. Target: DuckDB engine ≥ 5x faster;
+- the PySpark engine (``local[2]``) on the same recipe, JVM start-up excluded (reported).
+
+Then peak memory: the DuckDB engine with a fixed ``memory_limit`` on the input and on twice the
+input, each in its own child process (peak RSS from ``wait4``). Target: the larger input's peak
+within 1.2x of the smaller's (memory bounded by the limit, not the data).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bench import _recipe_data, _recipe_steps, lakeops
+from bench.common import Context, Result, Target, run_child, timed
+
+if TYPE_CHECKING:
+    from lakebed.lake import Lake
+
+NAME = "recipe"
+ROWS = {"small": 200_000, "full": 10_000_000}
+MEMORY_LIMIT = {"small": "200MB", "full": "1GB"}
+
+
+def load(lake: Lake, folder: Path, ident: str) -> int:
+    """Commit the Parquet files of ``folder`` to table ``ident`` (no copy); its row count."""
+    import pyarrow.parquet as pq
+
+    files = sorted(str(p) for p in folder.glob("*.parquet"))
+    table = lake.create_table(ident, schema=pq.read_schema(files[0]))
+    table.iceberg.add_files(file_paths=files)
+    return table.refresh().stats().rows
+
+
+def pandas_run(folder: Path, out: Path) -> int:
+    import pandas as pd
+
+    df = _recipe_steps.pandas_steps(pd.read_parquet(folder))
+    df.to_parquet(out, index=False)
+    return len(df)
+
+
+def run(ctx: Context) -> list[Result]:
+    rows = ROWS[ctx.scale.name]
+    runs = max(1, ctx.scale.runs - 2)
+    folder = _recipe_data.orders(rows, data_dir=ctx.data_dir)
+    lake = lakeops.open_lake(ctx.workdir / "lake")
+    loaded = load(lake, folder, "bench.orders")
+    recipe = _recipe_steps.recipe()
+    ctx.log(f"{NAME}: {loaded:,} rows, {len(recipe)} steps")
+
+    counts: dict[str, int] = {}
+
+    def duck() -> None:
+        run_ = lake.recipes.apply(recipe, source="bench.orders", into="bench.clean")
+        counts["duckdb"] = run_.rows_out  # type: ignore[union-attr]
+
+    def pandas() -> None:
+        counts["pandas"] = pandas_run(folder, ctx.workdir / "pandas.parquet")
+
+    duck_s = statistics.median(timed(duck) for _ in range(runs))
+    ctx.log(f"{NAME}: duckdb engine {duck_s:.1f} s")
+    pandas_s = statistics.median(timed(pandas) for _ in range(runs))
+    ctx.log(f"{NAME}: pandas {pandas_s:.1f} s")
+
+    start = time.perf_counter()
+    lake.recipes.apply(recipe.add("SQL", query="SELECT * FROM input LIMIT 1"),
+                       source="bench.orders", engine="spark")  # fmt: skip
+    spark_start = time.perf_counter() - start
+
+    def spark() -> None:
+        run_ = lake.recipes.apply(recipe, source="bench.orders", into="bench.clean_spark",
+                                  engine="spark")  # fmt: skip
+        counts["spark"] = run_.rows_out  # type: ignore[union-attr]
+
+    spark_s = statistics.median(timed(spark) for _ in range(runs))
+    ctx.log(f"{NAME}: spark engine {spark_s:.1f} s")
+    mismatch = {k: v for k, v in counts.items() if v != counts["duckdb"]}
+    rows_note = f"ROW COUNTS DIFFER: {counts}" if mismatch else f"{counts['duckdb']:,} rows out"
+    results = [
+        Result(NAME, "20-step recipe, DuckDB engine", duck_s, "s", "pandas", pandas_s,
+               pandas_s / duck_s, Target(">=", 5.0),
+               note=f"{rows:,} rows in; {rows_note}; median of {runs}"),
+        Result(NAME, "20-step recipe vs PySpark engine local[2]", duck_s, "s", "spark engine",
+               spark_s, spark_s / duck_s,
+               note=f"JVM start and first job {spark_start:.1f} s, not counted"),
+    ]  # fmt: skip
+    results.append(memory(ctx, folder, rows))
+    return results
+
+
+def memory(ctx: Context, folder: Path, rows: int) -> Result:
+    """Peak RSS of the DuckDB engine at a fixed memory limit on ``rows`` and ``2 x rows``."""
+    double = _recipe_data.orders(2 * rows, data_dir=ctx.data_dir)
+    limit = MEMORY_LIMIT[ctx.scale.name]
+    peaks = []
+    for n, data in ((rows, folder), (2 * rows, double)):
+        root = ctx.workdir / f"mem-{n}"
+        argv = [sys.executable, "-m", "bench._recipe_child", str(data), str(root), limit]
+        child = run_child(argv)
+        done = json.loads(child.stdout.strip().splitlines()[-1])
+        ctx.log(f"{NAME}: {n:,} rows at memory_limit {limit}: peak {child.peak_rss_mb:.0f} MiB")
+        peaks.append((child.peak_rss_mb, done["rows_out"]))
+    (small, _), (large, _) = peaks
+    return Result(NAME, "peak RSS at 2x the rows (fixed memory_limit)", large, "MiB",
+                  f"{rows:,} rows", small, large / small, Target("<=", 1.2),
+                  note=f"memory_limit {limit}; {2 * rows:,} rows")  # fmt: skip
