@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -26,9 +27,16 @@ def list_operations(
     ctx: typer.Context,
     category: Annotated[str | None, typer.Option(help="Only this category.")] = None,
     examples: Annotated[bool, typer.Option(help="Show an example step for each.")] = False,
+    markdown: Annotated[bool, typer.Option(help="Print the reference as Markdown.")] = False,
 ) -> None:
     """Every operation a recipe can use, with its parameters."""
     from lakebed.transform.ops import all_operations
+
+    if markdown:
+        from lakebed.transform.reference import operations_markdown
+
+        sys.stdout.write(operations_markdown())
+        return
 
     rows: list[dict[str, Any]] = []
     for name, op in all_operations().items():
