@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -29,16 +28,13 @@ def test_readme_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         for i in range(12)
     ]
     Path("clicks.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
-    with sqlite3.connect("app.db") as conn:
-        conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, updated_at TEXT)")
-        conn.executemany(
-            "INSERT INTO users VALUES (?, ?, '2026-11-01 09:00:00')", [(1, "ann"), (2, "bo")]
-        )
-    conn.close()
     namespace: dict[str, object] = {}
     exec(compile(blocks[0], str(README), "exec"), namespace)  # runs the README as written
     lake: Lake = namespace["lake"]  # type: ignore[assignment]
     counts = lake.sql("SELECT event, count(*) AS n FROM curated.clicks GROUP BY event ORDER BY 1")
     assert counts.to_pylist() == [{"event": "purchase", "n": 4}, {"event": "view", "n": 8}]
     assert lake.table("curated.clicks").partition_by == ["day(ts)"]
-    assert lake.sql("SELECT count(*) AS n FROM curated.users").to_pylist() == [{"n": 2}]
+    train = lake.sql("SELECT DISTINCT customer_id FROM ml.clicks_train").column(0).to_pylist()
+    test = lake.sql("SELECT DISTINCT customer_id FROM ml.clicks_test").column(0).to_pylist()
+    assert sorted(train + test) == [0, 1, 2, 3]  # each customer in exactly one split
+    assert {"event_purchase", "event_view"} <= set(lake.table("ml.clicks").schema.names)
