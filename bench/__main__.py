@@ -32,6 +32,8 @@ BENCHMARKS = {
     "ingest_memory": "bench.ingest_memory",
     "compaction": "bench.compaction",
     "recipe": "bench.recipe",
+    "stream_kafka": "bench.stream_kafka",
+    "stream_http": "bench.stream_http",
 }
 COLUMNS = ["benchmark", "metric", "value", "peer", "peer value", "ratio", "target", "result"]
 

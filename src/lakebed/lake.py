@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from lakebed.ingest.runs import RunRecord
     from lakebed.maintenance import ExpireReport, OptimizeReport, OrphanReport
     from lakebed.query import QueryEngine
+    from lakebed.streams.manager import Streams
     from lakebed.transform import Recipes
 
 WAREHOUSE_PREFIX = "warehouse"
@@ -74,6 +75,13 @@ class Lake:
             memory_limit=self.config.query.memory_limit,
             threads=self.config.query.threads,
         )
+
+    @cached_property
+    def streams(self) -> Streams:
+        """Delivery streams: Kafka, Redis Streams or HTTP records into tables, exactly once."""
+        from lakebed.streams.manager import Streams
+
+        return Streams(self)
 
     @cached_property
     def recipes(self) -> Recipes:

@@ -20,7 +20,10 @@ from bench import (
     ingest_files,
     ingest_memory,
     memory,
+    recipe,
     sql_overhead,
+    stream_http,
+    stream_kafka,
 )
 
 
@@ -93,6 +96,9 @@ def test_every_benchmark_is_registered_with_a_run_function() -> None:
         "ingest_db": ingest_db,
         "ingest_memory": ingest_memory,
         "compaction": compaction,
+        "recipe": recipe,
+        "stream_kafka": stream_kafka,
+        "stream_http": stream_http,
     }
     assert set(runner.BENCHMARKS) == set(modules)
     for name, module in modules.items():

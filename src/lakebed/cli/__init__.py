@@ -12,6 +12,7 @@ from lakebed.cli import jobs as _jobs  # noqa: F401 - registers quickstart and s
 from lakebed.cli import maintenance as _maintenance  # noqa: F401 - optimize, expire, orphans
 from lakebed.cli import recipe as _recipe  # noqa: F401 - recipe, split, sample
 from lakebed.cli import run as _run  # noqa: F401 - run, schedule, runs
+from lakebed.cli import stream as _stream  # noqa: F401 - lakebed stream ...
 from lakebed.cli.app import app
 from lakebed.cli.render import errors
 from lakebed.errors import LakebedError

@@ -26,6 +26,7 @@ from lakebed.errors import (
 )
 from lakebed.lake import Lake
 from lakebed.server.recipes import recipes_router
+from lakebed.server.streams import streams_router
 
 _STATUS: list[tuple[type[LakebedError], int]] = [
     (NotFoundError, 404),
@@ -134,6 +135,27 @@ def _ingest_router(lake: Lake) -> APIRouter:
     return router
 
 
+def _stream_admin_router(lake: Lake) -> APIRouter:
+    router = APIRouter(tags=["streams"])
+
+    @router.get("/streams")
+    def list_streams() -> list[dict[str, Any]]:
+        """Every delivery stream's configuration."""
+        return [config.to_dict() for config in lake.streams.list()]
+
+    @router.get("/streams/{name}")
+    def get_stream(name: str) -> dict[str, Any]:
+        """One stream's configuration."""
+        return lake.streams.get(name).to_dict()
+
+    @router.get("/streams/{name}/status")
+    def stream_status(name: str) -> dict[str, Any]:
+        """Running or not; records in/out/errored, bytes, lag, last commit, latency p50/p99."""
+        return lake.streams.status(name).to_dict()
+
+    return router
+
+
 def create_app(lake: Lake) -> FastAPI:
     """The HTTP API over ``lake``; later features add their routers here."""
     app = FastAPI(title="lakebed", version=lakebed.__version__)
@@ -150,5 +172,7 @@ def create_app(lake: Lake) -> FastAPI:
     app.include_router(_catalog_router(lake))
     app.include_router(_sql_router(lake))
     app.include_router(_ingest_router(lake))
+    app.include_router(streams_router(lake))
+    app.include_router(_stream_admin_router(lake))
     app.include_router(recipes_router(lake))
     return app

@@ -79,7 +79,11 @@ def build(
     current = source
     out_states: list[Any] = []
     schemas: list[pa.Schema] = []
+    pending: list[str] = []  # the SQL of the steps since the input was last materialised
     for i, bound in enumerate(recipe.bound):
+        state = states[i] if states is not None and i < len(states) else None
+        if bound.op.learns and state is None and fit and _worth_materializing(pending):
+            current, pending = engine.materialize(current), []
         schema = visible(engine.schema(current))
         _check_columns(bound, schema)
         where = bound.where
@@ -98,7 +102,6 @@ def build(
             run=engine.query,
             extra={"secondary": (lambda ident: secondary(engine, ident)) if secondary else None},
         )
-        state = states[i] if states is not None and i < len(states) else None
         try:
             if bound.op.learns and state is None:
                 if not fit:
@@ -123,9 +126,19 @@ def build(
                 fix=f"keep {ROW} in the SELECT list (SELECT *, or ctx.project(...))",
             )
         current = name
+        pending.append(sql)
         out_states.append(state)
         schemas.append(visible(after))
     return Built(current, out_states, schemas)
+
+
+_HEAVY = ("OVER (", " JOIN ", "GROUP BY", "IN (SELECT", "DISTINCT")
+
+
+def _worth_materializing(pending: Sequence[str]) -> bool:
+    """Whether to compute the steps since the last materialisation once before a fit queries
+    them: when there are several, or one that aggregates, joins or numbers rows."""
+    return len(pending) >= 3 or any(word in sql.upper() for sql in pending for word in _HEAVY)
 
 
 def _fix(bound: BoundStep) -> str:

@@ -48,6 +48,13 @@ class Engine(ABC):
     def batches(self, name: str, batch_rows: int = 65_536) -> Iterator[pa.RecordBatch]:
         """The rows of relation ``name`` in row order, without the row-order column."""
 
+    def materialize(self, name: str) -> str:
+        """Compute relation ``name`` once and keep the result; returns the name to read it by.
+
+        Steps that learn query their input, which re-runs every step before them; materialising
+        first makes that one pass. The default keeps the view (no copy)."""
+        return name
+
     @abstractmethod
     def close(self) -> None:
         """Free the engine's resources; safe to call twice."""

@@ -42,7 +42,9 @@ class DuckDBEngine(Engine):
             config["memory_limit"] = memory_limit
         if threads:
             config["threads"] = threads
-        self.con = duckdb.connect(":memory:", config=config)
+        # A database file in the scratch folder, so materialised steps can leave memory.
+        folder = str(config["temp_directory"])
+        self.con = duckdb.connect(f"{folder}/engine-{next(_ids)}.duckdb", config=config)
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET python_enable_replacements = false")
         self.con.execute("SET enable_progress_bar = false")
@@ -76,6 +78,16 @@ class DuckDBEngine(Engine):
             self.con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(name)} AS {sql}")
         except duckdb.Error as exc:
             raise QueryError(f"DuckDB cannot run: {_first_line(exc)}") from exc
+
+    def materialize(self, name: str) -> str:
+        table = f"materialized_{next(_ids)}"
+        try:
+            self.con.execute(
+                f"CREATE TABLE {quote_ident(table)} AS SELECT * FROM {quote_ident(name)}"
+            )
+        except duckdb.Error as exc:
+            raise QueryError(f"DuckDB cannot run: {_first_line(exc)}") from exc
+        return table
 
     def schema(self, name: str) -> pa.Schema:
         return self.con.sql(f"SELECT * FROM {quote_ident(name)} LIMIT 0").to_arrow_table().schema

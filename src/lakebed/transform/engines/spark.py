@@ -150,6 +150,7 @@ class SparkEngine(Engine):
         self._tmp: str | None = tempfile.mkdtemp(prefix="lakebed-spark-", dir=temp_directory)
         self._views: set[str] = set()
         self._seq = 0
+        self._cached: list[DataFrame] = []
 
     # -- loading --------------------------------------------------------------------------------
     def load_files(self, name: str, files: Sequence[str], schema: pa.Schema) -> None:
@@ -197,6 +198,17 @@ class SparkEngine(Engine):
         with self._errors():
             return self._schema(self._df(name))
 
+    def materialize(self, name: str) -> str:
+        """Cache the relation (memory, spilling to disk) under a new view name."""
+        self._seq += 1
+        cached = f"materialized_{self._seq}"
+        with self._errors():
+            df = self._df(name).persist()
+            df.count()  # compute it now, once
+            self._register(cached, df)
+            self._cached.append(df)
+        return cached
+
     # -- output ---------------------------------------------------------------------------------
     def to_arrow(self, name: str) -> pa.Table:
         """Relation ``name`` in row order as one Arrow table, collected in memory (previews).
@@ -240,6 +252,9 @@ class SparkEngine(Engine):
         return [f"{directory.rstrip('/')}/{n}" for n in names]
 
     def close(self) -> None:
+        for df in self._cached:
+            df.unpersist()
+        self._cached.clear()
         for view in self._views:
             self.spark.catalog.dropTempView(view)
         self._views.clear()
