@@ -166,6 +166,10 @@ class DeliveryStream:
             aggregator=self.aggregator,
             make_converter=self._converter,
             schema=schema,
+            plain_json=self.config.format == "json"
+            and not self.config.schema_subject
+            and not self.config.schema_text,
+            unknown_fields=self.config.unknown_fields,
         )
         target = stage.table_schema()
         if self.table is None and target is not None:
