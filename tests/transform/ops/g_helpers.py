@@ -1,4 +1,4 @@
-"""Helper G's test helper: run one operation step on DuckDB over a small table."""
+"""Run one operation step on DuckDB over a small table."""
 
 from __future__ import annotations
 

@@ -383,3 +383,21 @@ class Merge(Operation):
 
     def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
         return ctx.project(add=[(p["targetColumn"], merge(ctx, p), p["sourceColumns"][-1])])
+
+
+@register
+class MergeColumnsAndValues(Merge):
+    """DataBrew's text-function spelling of MERGE."""
+
+    name = "MERGE_COLUMNS_AND_VALUES"
+    category = "text"
+    doc = "Join the text of several columns with an optional delimiter (NULLs are skipped)."
+    examples = (
+        {
+            "parameters": {
+                "sourceColumns": '["name", "city"]',
+                "delimiter": " from ",
+                "targetColumn": "who",
+            }
+        },
+    )

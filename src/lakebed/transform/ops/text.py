@@ -368,33 +368,6 @@ for _name, _op, _doc in (
     )
 
 
-@register
-class MergeColumnsAndValues(Operation):
-    name = "MERGE_COLUMNS_AND_VALUES"
-    category = CATEGORY
-    doc = "Join the text of several columns with an optional delimiter (NULLs are skipped)."
-    params = {
-        "sourceColumns": Param("columns"),
-        "delimiter": Param("str", required=False, default=""),
-        "targetColumn": TARGET,
-    }
-    examples = (
-        {
-            "parameters": {
-                "sourceColumns": '["name", "city"]',
-                "delimiter": " from ",
-                "targetColumn": "who",
-            }
-        },
-    )
-
-    def check(self, p: Mapping[str, Any], schema: pa.Schema) -> None:
-        new_column(p, schema)
-
-    def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
-        return ctx.project(add=[(p["targetColumn"], merge(ctx, p), p["sourceColumns"][-1])])
-
-
 def merge(ctx: Ctx, p: Mapping[str, Any]) -> str:
     """The source columns' text joined by the delimiter, NULLs skipped (NULL when all are)."""
     cols = p["sourceColumns"]
