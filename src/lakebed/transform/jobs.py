@@ -142,12 +142,12 @@ def _write(
         if mode == "append" or current is None or table.stats().rows == 0:
             return (current.snapshot_id if current else None), 0
         return table.overwrite(schema.empty_table(), properties=properties).snapshot_id, 0
-    reader = pa.RecordBatchReader.from_batches(schema, itertools.chain([first], stream))
-    if mode == "append":
-        info = table.append(reader, properties=properties)
-    else:
-        info = table.overwrite(reader, properties=properties)
-    return info.snapshot_id, counted
+    # Two encoding lanes: writing Parquet is the job's other half, next to the engine's query.
+    with table.begin_write(schema, lanes=2) as pending:
+        pending.write(itertools.chain([first], stream))
+        pending.commit(properties, overwrite=mode != "append")
+    current = table.refresh().current_snapshot()
+    return (current.snapshot_id if current else None), counted
 
 
 def run_recipe(

@@ -132,13 +132,17 @@ def build(
     return Built(current, out_states, schemas)
 
 
-_HEAVY = ("OVER (", " JOIN ", "GROUP BY", "IN (SELECT", "DISTINCT")
+_HEAVY = (
+    "OVER (", " JOIN ", "GROUP BY", "IN (SELECT", "DISTINCT", "REGEXP", "LIST_TRANSFORM",
+    "STRING_SPLIT", "STRPTIME", "TO_TIMESTAMP", "UNNEST",
+)  # fmt: skip
 
 
 def _worth_materializing(pending: Sequence[str]) -> bool:
     """Whether to compute the steps since the last materialisation once before a fit queries
-    them: when there are several, or one that aggregates, joins or numbers rows."""
-    return len(pending) >= 3 or any(word in sql.upper() for sql in pending for word in _HEAVY)
+    them: when one of them aggregates, joins, numbers rows or does costly text work. Cheap
+    steps are left as views; a fit reads only the columns it needs through them."""
+    return any(word in sql.upper() for sql in pending for word in _HEAVY)
 
 
 def _fix(bound: BoundStep) -> str:

@@ -95,6 +95,9 @@ def shared_session(master: str = "local[2]", conf: Mapping[str, str] | None = No
                 .config("spark.ui.showConsoleProgress", "false")
                 .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log4j}")
                 .config("spark.sql.shuffle.partitions", "4")
+                # local mode runs every task in the driver: its 1 GiB default heap is too small
+                # for millions of rows (LAKEBED_SPARK_DRIVER_MEMORY overrides)
+                .config("spark.driver.memory", os.environ.get("LAKEBED_SPARK_DRIVER_MEMORY", "4g"))
             )
             for key, value in {**SESSION_CONF, **(conf or {})}.items():
                 builder = builder.config(key, value)
