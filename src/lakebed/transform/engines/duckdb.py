@@ -48,7 +48,6 @@ class DuckDBEngine(Engine):
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET python_enable_replacements = false")
         self.con.execute("SET enable_progress_bar = false")
-        self._arrow: list[str] = []
 
     def load_files(self, name: str, files: Sequence[str], schema: pa.Schema) -> None:
         if not files:
@@ -70,7 +69,6 @@ class DuckDBEngine(Engine):
         arrow_name = f"__lb_arrow_{next(_ids)}"
         rows = pa.array(range(data.num_rows), pa.int64())
         self.con.register(arrow_name, data.append_column(ROW, rows))
-        self._arrow.append(arrow_name)
         self.create_view(name, f"SELECT * FROM {arrow_name}")
 
     def create_view(self, name: str, sql: str) -> None:

@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Literal
 import pyarrow as pa
 
 from lakebed.errors import ConfigError
+from lakebed.query.sources import quote_ident as quote
 
 ROW = "__lb_row"
 """The hidden row-order column every relation in a recipe carries."""
@@ -113,11 +114,6 @@ def parse_param(name: str, spec: Param, raw: Any, op: str) -> Any:
                 return choice
         raise bad("one of " + ", ".join(spec.choices))
     raise AssertionError(kind)
-
-
-def quote(name: str) -> str:
-    """``name`` as a DuckDB identifier."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def literal(value: Any) -> str:

@@ -16,7 +16,6 @@ from lakebed.transform.ops import register
 from lakebed.transform.ops.base import ROW, Ctx, Operation, Param, literal, quote
 
 CATEGORY = "data quality: duplicates"
-RN = "__lb_rn"
 FLAGS = {
     "trueString": Param("str", required=False, default="True", doc="value for duplicates"),
     "falseString": Param("str", required=False, default="False", doc="value for the others"),
