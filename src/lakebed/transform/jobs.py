@@ -172,7 +172,8 @@ def run_recipe(
         source_name = source if isinstance(source, str) else "arrow"
         result: pa.Table | None = None
         if into is None:
-            result = pa.Table.from_batches(list(eng.batches(built.relation)), schema=out_schema)
+            batches = eng.batches(built.relation, in_order=built.in_order)
+            result = pa.Table.from_batches(list(batches), schema=out_schema)
             new_snap, rows_out = None, result.num_rows
         else:
             props = {
@@ -181,7 +182,12 @@ def run_recipe(
                 "lakebed.recipe.engine": engine,
             }
             new_snap, rows_out = _write(
-                lake, into, out_schema, eng.batches(built.relation), mode=mode, properties=props
+                lake,
+                into,
+                out_schema,
+                eng.batches(built.relation, in_order=built.in_order),
+                mode=mode,
+                properties=props,
             )
     run = RecipeRun(
         source=source_name,

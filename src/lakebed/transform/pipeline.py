@@ -11,7 +11,7 @@ any job starts.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pyarrow as pa
@@ -39,6 +39,8 @@ class Built:
     """Each step's fitted state (None for steps that do not learn)."""
     schemas: list[pa.Schema]
     """The visible schema after each step."""
+    in_order: bool = False
+    """True when the engine yields the last relation in row order without sorting it."""
 
 
 def visible(schema: pa.Schema) -> pa.Schema:
@@ -79,11 +81,14 @@ def build(
     current = source
     out_states: list[Any] = []
     schemas: list[pa.Schema] = []
-    pending: list[str] = []  # the SQL of the steps since the input was last materialised
+    in_order = True  # the input relations keep row order; joins, groups and windows do not
+    stacked = False  # steps are stacked on the last table (fits get a narrow copy of theirs)
+    fitted = [
+        b.op.learns and fit and (states is None or i >= len(states) or states[i] is None)
+        for i, b in enumerate(recipe.bound)
+    ]
     for i, bound in enumerate(recipe.bound):
         state = states[i] if states is not None and i < len(states) else None
-        if bound.op.learns and state is None and fit and _worth_materializing(pending):
-            current, pending = engine.materialize(current), []
         schema = visible(engine.schema(current))
         _check_columns(bound, schema)
         where = bound.where
@@ -110,7 +115,7 @@ def build(
                         "fitted state for it",
                         fix="publish the recipe again with fit_on=TABLE, or apply it unfitted",
                     )
-                state = bound.op.fit(bound.params, ctx)
+                state = _fit(engine, bound, ctx, current if stacked else None, in_order)
             ctx.state = state
             sql = bound.op.sql(bound.params, ctx)
             name = f"{prefix}_{bound.number}"
@@ -125,24 +130,62 @@ def build(
                 f"{where}: the step's SQL dropped the row-order column {ROW}",
                 fix=f"keep {ROW} in the SELECT list (SELECT *, or ctx.project(...))",
             )
-        current = name
-        pending.append(sql)
+        current, stacked = name, True
         out_states.append(state)
         schemas.append(visible(after))
-    return Built(current, out_states, schemas)
+        if _reorders(bound, sql):
+            in_order = False
+            if any(fitted[i + 1 :]):
+                current, in_order, stacked = engine.materialize(current), True, False
+    return Built(current, out_states, schemas, in_order)
 
 
-_HEAVY = (
-    "OVER (", " JOIN ", "GROUP BY", "IN (SELECT", "DISTINCT", "REGEXP", "LIST_TRANSFORM",
-    "STRING_SPLIT", "STRPTIME", "TO_TIMESTAMP", "UNNEST",
+def _fit(engine: Engine, bound: BoundStep, ctx: Ctx, stacked: str | None, in_order: bool) -> Any:
+    """Fit ``bound`` on its input; when that is a stack of views (``stacked``), on a copy of
+    just the columns the step names.
+
+    A fit filters and groups the columns it reads; pushed down through the views, a filter
+    repeats each step's expression wherever the next step uses the column (exponentially in
+    the depth), and every fit would recompute the chain. The copy computes it once."""
+    columns = _named_columns(bound, ctx.schema) if stacked else []
+    if not columns or stacked is None:
+        return bound.op.fit(bound.params, ctx)
+    table = engine.materialize(stacked, columns, sort=not in_order)
+    try:
+        return bound.op.fit(bound.params, replace(ctx, input=quote(table)))
+    except QueryError:  # the fit reads more columns than its parameters name: use them all
+        return bound.op.fit(bound.params, ctx)
+    finally:
+        engine.drop(table)
+
+
+def _named_columns(bound: BoundStep, schema: pa.Schema) -> list[str]:
+    """The input columns a step names in its parameters and conditions."""
+    named: list[str] = [c.target_column for c in bound.step.conditions]
+    for key, spec in bound.op.params.items():
+        value = bound.params.get(key)
+        if spec.kind == "column" and isinstance(value, str):
+            named.append(value)
+        elif spec.kind == "columns" and isinstance(value, list):
+            named.extend(value)
+    return [c for c in dict.fromkeys(named) if c in schema.names]
+
+
+_REORDERING = (
+    " JOIN ", "GROUP BY", "(SELECT", "EXISTS", "DISTINCT", "OVER (", "UNNEST", "UNION",
+    "INTERSECT", "EXCEPT", "PIVOT", "QUALIFY", "ORDER BY", "SAMPLE", "LIMIT",
 )  # fmt: skip
 
 
-def _worth_materializing(pending: Sequence[str]) -> bool:
-    """Whether to compute the steps since the last materialisation once before a fit queries
-    them: when one of them aggregates, joins, numbers rows or does costly text work. Cheap
-    steps are left as views; a fit reads only the columns it needs through them."""
-    return any(word in sql.upper() for sql in pending for word in _HEAVY)
+def _reorders(bound: BoundStep, sql: str) -> bool:
+    """Whether a step's SQL may change the order of rows (joins, aggregates, windows, unions,
+    sorts): then the output is sorted by the row-order column at the end.
+
+    Such steps are also the ones every later fit would re-run in full (a fit reads only the
+    columns it needs through plain per-row steps), so their result is materialised, in row
+    order, when a later step learns."""
+    text = sql.upper()
+    return not bound.op.keeps_order or any(word in text for word in _REORDERING)
 
 
 def _fix(bound: BoundStep) -> str:

@@ -45,15 +45,29 @@ class Engine(ABC):
         """Run a small query (DuckDB dialect unless Native) and return its result."""
 
     @abstractmethod
-    def batches(self, name: str, batch_rows: int = 65_536) -> Iterator[pa.RecordBatch]:
-        """The rows of relation ``name`` in row order, without the row-order column."""
+    def batches(
+        self, name: str, batch_rows: int = 65_536, *, in_order: bool = False
+    ) -> Iterator[pa.RecordBatch]:
+        """The rows of relation ``name`` in row order, without the row-order column.
 
-    def materialize(self, name: str) -> str:
+        ``in_order`` says the relation is known to be in row order already (no step since the
+        input or the last materialisation reorders rows), so the engine may skip sorting."""
+
+    def materialize(
+        self, name: str, columns: Sequence[str] | None = None, *, sort: bool = True
+    ) -> str:
         """Compute relation ``name`` once and keep the result; returns the name to read it by.
 
-        Steps that learn query their input, which re-runs every step before them; materialising
-        first makes that one pass. The default keeps the view (no copy)."""
+        Steps that learn query their input, which re-runs every step before them; after a
+        join, aggregate or window, materialising makes that one pass. ``columns`` keeps only
+        those (and the row-order column), for a fit that reads a few. With ``sort`` the result
+        is in row order; without, it keeps the order ``name`` has. The default keeps the view
+        (no copy)."""
         return name
+
+    def drop(self, name: str) -> None:
+        """Free a relation made by :meth:`materialize` (the default has nothing to free)."""
+        return None
 
     @abstractmethod
     def close(self) -> None:

@@ -42,9 +42,8 @@ class DuckDBEngine(Engine):
             config["memory_limit"] = memory_limit
         if threads:
             config["threads"] = threads
-        # A database file in the scratch folder, so materialised steps can leave memory.
-        folder = str(config["temp_directory"])
-        self.con = duckdb.connect(f"{folder}/engine-{next(_ids)}.duckdb", config=config)
+        # In memory: materialised steps are temporary tables, which spill to temp_directory.
+        self.con = duckdb.connect(":memory:", config=config)
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET python_enable_replacements = false")
         self.con.execute("SET enable_progress_bar = false")
@@ -77,15 +76,24 @@ class DuckDBEngine(Engine):
         except duckdb.Error as exc:
             raise QueryError(f"DuckDB cannot run: {_first_line(exc)}") from exc
 
-    def materialize(self, name: str) -> str:
+    def materialize(
+        self, name: str, columns: Sequence[str] | None = None, *, sort: bool = True
+    ) -> str:
+        """A temporary table of ``name``; scans of it keep its order (row order with ``sort``)."""
         table = f"materialized_{next(_ids)}"
+        select = "*" if columns is None else ", ".join([ROW, *map(quote_ident, columns)])
+        order = f" ORDER BY {ROW}" if sort else ""
         try:
             self.con.execute(
-                f"CREATE TABLE {quote_ident(table)} AS SELECT * FROM {quote_ident(name)}"
+                f"CREATE TEMP TABLE {quote_ident(table)} AS SELECT {select} "
+                f"FROM {quote_ident(name)}{order}"
             )
         except duckdb.Error as exc:
             raise QueryError(f"DuckDB cannot run: {_first_line(exc)}") from exc
         return table
+
+    def drop(self, name: str) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(name)}")
 
     def schema(self, name: str) -> pa.Schema:
         return self.con.sql(f"SELECT * FROM {quote_ident(name)} LIMIT 0").to_arrow_table().schema
@@ -96,8 +104,12 @@ class DuckDBEngine(Engine):
         except duckdb.Error as exc:
             raise QueryError(f"DuckDB cannot run: {_first_line(exc)}") from exc
 
-    def batches(self, name: str, batch_rows: int = 65_536) -> Iterator[pa.RecordBatch]:
-        sql = f"SELECT * EXCLUDE ({ROW}) FROM {quote_ident(name)} ORDER BY {ROW}"
+    def batches(
+        self, name: str, batch_rows: int = 65_536, *, in_order: bool = False
+    ) -> Iterator[pa.RecordBatch]:
+        # DuckDB keeps the order of scans through per-row steps (preserve_insertion_order)
+        order = "" if in_order else f" ORDER BY {ROW}"
+        sql = f"SELECT * EXCLUDE ({ROW}) FROM {quote_ident(name)}{order}"
         try:
             reader = self.con.sql(sql).to_arrow_reader(batch_rows)
         except duckdb.Error as exc:

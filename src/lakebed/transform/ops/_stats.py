@@ -3,10 +3,11 @@
 Statistics are learned once (``fit``) and stored with the recipe version, so applying the
 recipe to new data reuses them (no train/serve skew). Definitions, identical on DuckDB and
 Spark: mean is the arithmetic mean, ``std`` the sample standard deviation, quantiles are exact
-with linear interpolation (DuckDB ``quantile_cont`` = Spark ``percentile``; the median is the
-0.5 quantile), the mode is the most frequent value with ties broken by ``modeType``
-(``MINIMUM``/``NONE``: the smallest, ``MAXIMUM``: the largest, ``AVERAGE``: the mean of the
-tied values). NULL and NaN values are ignored; an empty column gives None.
+with linear interpolation as DuckDB's ``quantile_cont`` (computed by :mod:`._quantiles` in
+bounded memory; the median is the 0.5 quantile), the mode is the most frequent value with
+ties broken by ``modeType`` (``MINIMUM``/``NONE``: the smallest, ``MAXIMUM``: the largest,
+``AVERAGE``: the mean of the tied values). NULL and NaN values are ignored; an empty column
+gives None.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lakebed.transform.ops._dual import Dual
+from lakebed.transform.ops._quantiles import exact_quantiles
 from lakebed.transform.ops.base import Ctx, quote
 
 MODE_TYPES = ("MINIMUM", "MAXIMUM", "AVERAGE", "NONE")
@@ -56,23 +58,31 @@ def numeric_stats(
         "count": f"count({x})",
         "maxabs": f"max(abs({x}))",
     }
-    parts = [f"{aggs[w]} AS {w}" for w in wanted]
-    for i, p in enumerate(quantiles):
-        parts.append(
-            d.pick(f"quantile_cont({{0}}, {p!r})", f"percentile({{0}}, {p!r})", x) + f" AS q{i}"
-        )
+    if quantiles:
+        wanted = list(dict.fromkeys([*wanted, "count", "min", "max"]))
     filt = f"{x} IS NOT NULL AND NOT isnan({x})"
     if where:
         filt += f" AND ({where})"
-    sql = (
-        f"SELECT {', '.join(parts)} FROM (SELECT {expr or as_double(ctx, col)} AS {x} "
-        f"FROM {ctx.input}) AS s WHERE {filt}"
-    )
-    row = d.query(sql)[0]
+    source = f"(SELECT {expr or as_double(ctx, col)} AS {x} FROM {ctx.input}) AS s WHERE {filt}"
+    parts = [f"{aggs[w]} AS {w}" for w in wanted]
+    row = d.query(f"SELECT {', '.join(parts)} FROM {source}")[0]
     out: dict[str, float | None] = {w: _clean(row[w]) for w in wanted}
-    for i, p in enumerate(quantiles):
-        out[f"q{p}"] = _clean(row[f"q{i}"])
+    if quantiles:
+        out.update(_quantiles(d, source, x, row, quantiles))
     return out
+
+
+def _quantiles(
+    d: Dual, source: str, x: str, stats: dict[str, Any], probs: Sequence[float]
+) -> dict[str, float | None]:
+    """Exact quantiles (keys ``q<p>``), computed in Python from the values at the ranks they
+    need (:mod:`._quantiles`): the same on every engine, in memory that does not grow with
+    the rows."""
+    n = int(stats["count"] or 0)
+    if n == 0:
+        return {f"q{p}": None for p in probs}
+    values = exact_quantiles(d.query, source, x, n, stats["min"], stats["max"], probs)
+    return {f"q{p}": _clean(v) for p, v in zip(probs, values, strict=True)}
 
 
 def mode_value(

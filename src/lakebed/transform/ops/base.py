@@ -261,6 +261,9 @@ class Operation:
     """True when :meth:`fit` computes state from the data (stored with the recipe version)."""
     conditions: ClassVar[bool] = True
     """False when the operation does not accept ``ConditionExpressions``."""
+    keeps_order: ClassVar[bool] = True
+    """False when the step's SQL may reorder rows in ways its text does not show (user SQL);
+    joins, aggregates, windows and sorts are recognised in the SQL itself."""
     databrew: ClassVar[bool] = True
     """True when DataBrew has this operation under this name with these parameters."""
     examples: ClassVar[Sequence[Mapping[str, Any]]] = ()

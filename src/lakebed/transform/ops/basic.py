@@ -84,6 +84,7 @@ class Sql(Operation):
     )
     conditions = False
     databrew = False
+    keeps_order = False
     params = {"query": Param("str", doc="SELECT ... FROM input")}
     examples = (
         {"parameters": {"query": "SELECT id, upper(city) AS city FROM input WHERE qty > 1"}},
