@@ -58,6 +58,9 @@ SESSION_CONF: dict[str, str] = {
 }
 """SQL settings every engine session gets: what makes Spark agree with DuckDB."""
 
+ROW_GROUP_BYTES = 16 << 20
+"""Parquet row-group size of the files :meth:`SparkEngine.write_parquet` writes."""
+
 
 @contextmanager
 def _quiet() -> Iterator[None]:
@@ -201,16 +204,28 @@ class SparkEngine(Engine):
         with self._errors():
             return self._schema(self._df(name))
 
-    def materialize(self, name: str) -> str:
-        """Cache the relation (memory, spilling to disk) under a new view name."""
+    def materialize(
+        self, name: str, columns: Sequence[str] | None = None, *, sort: bool = True
+    ) -> str:
+        """Cache the relation (memory, spilling to disk) under a new view name. Spark keeps
+        no row order between partitions, so ``sort`` changes nothing: output is sorted."""
         self._seq += 1
         cached = f"materialized_{self._seq}"
         with self._errors():
-            df = self._df(name).persist()
+            df = self._df(name)
+            if columns is not None:
+                df = df.select(ROW, *(quote(c) for c in columns))
+            df = df.persist()
             df.count()  # compute it now, once
             self._register(cached, df)
             self._cached.append(df)
         return cached
+
+    def drop(self, name: str) -> None:
+        with self._errors():
+            self._df(name).unpersist()
+            self.spark.catalog.dropTempView(name)
+        self._views.discard(name)
 
     # -- output ---------------------------------------------------------------------------------
     def to_arrow(self, name: str) -> pa.Table:
@@ -222,9 +237,12 @@ class SparkEngine(Engine):
             table = self._arrow(self._df(name))
         return table.sort_by(ROW).drop_columns([ROW])
 
-    def batches(self, name: str, batch_rows: int = 65_536) -> Iterator[pa.RecordBatch]:
+    def batches(
+        self, name: str, batch_rows: int = 65_536, *, in_order: bool = False
+    ) -> Iterator[pa.RecordBatch]:
         """The rows in row order, in bounded memory: Spark writes them to temporary Parquet
-        files, which are then read back one batch at a time."""
+        files, which are then read back one batch at a time (always sorted: Spark keeps no
+        order between partitions)."""
         assert self._tmp is not None, "the engine is closed"
         self._seq += 1
         directory = os.path.join(self._tmp, f"out-{self._seq}")
@@ -240,10 +258,14 @@ class SparkEngine(Engine):
 
     def write_parquet(self, name: str, directory: str) -> list[str]:
         """Let Spark write relation ``name`` (without the row-order column) as Parquet files
-        into ``directory`` (which must not exist); the files in row order, each ordered."""
+        into ``directory`` (which must not exist); the files in row order, each ordered.
+
+        Row groups are kept to :data:`ROW_GROUP_BYTES`, so reading a file back batch by batch
+        (:meth:`batches`) holds one small row group at a time, not Spark's 128 MiB ones."""
         with self._errors():
             df = self._df(name).orderBy(ROW).drop(ROW)
-            df.write.mode("errorifexists").parquet(directory)
+            writer = df.write.mode("errorifexists")
+            writer.option("parquet.block.size", ROW_GROUP_BYTES).parquet(directory)
             jvm, hadoop = self._hadoop()
             path = jvm.org.apache.hadoop.fs.Path(directory)
             listing = path.getFileSystem(hadoop).listStatus(path)

@@ -27,13 +27,11 @@ def _keys(ctx: Ctx) -> str:
     return ", ".join(quote(c) for c in cols)
 
 
-def _first_only(ctx: Ctx, keys: str, null_key: str | None = None) -> str:
+def _first_only(ctx: Ctx, keys: str) -> str:
     """Rows that are the first (in row order) with their ``keys``; a hash aggregation and a
     semi-join, much cheaper than numbering every row of a wide table with a window."""
     firsts = f"SELECT min({ROW}) FROM {ctx.input} GROUP BY {keys}"
     keep = [f"{ROW} IN ({firsts})"]
-    if null_key is not None:
-        keep.append(f"{null_key} IS NULL")
     if ctx.condition is not None:
         keep.append(f"NOT coalesce({ctx.condition}, FALSE)")
     cols = ", ".join(quote(c) for c in ctx.columns)
@@ -60,8 +58,21 @@ class RemoveDuplicates(Operation):
     examples = ({"parameters": {"sourceColumn": "city"}},)
 
     def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
+        # Only keys seen twice matter: a left join to those (a small table, usually) costs
+        # less than a semi-join to the first row of every key. NULL keys never match.
         c = quote(p["sourceColumn"])
-        return _first_only(ctx, c, null_key=c)
+        repeated = (
+            f"SELECT {c} AS __lb_key, min({ROW}) AS __lb_first FROM {ctx.input} "
+            f"WHERE {c} IS NOT NULL GROUP BY {c} HAVING count(*) > 1"
+        )
+        keep = ["__lb_dup.__lb_first IS NULL", f"{ROW} = __lb_dup.__lb_first"]
+        if ctx.condition is not None:
+            keep.append(f"NOT coalesce({ctx.condition}, FALSE)")
+        cols = ", ".join(f"__lb_in.{quote(c)}" for c in ctx.columns)
+        return (
+            f"SELECT {cols}, {ROW} FROM {ctx.input} AS __lb_in LEFT JOIN ({repeated}) AS "
+            f"__lb_dup ON __lb_in.{c} = __lb_dup.__lb_key WHERE {' OR '.join(keep)}"
+        )
 
 
 @register
