@@ -147,8 +147,7 @@ def _fit(engine: Engine, bound: BoundStep, ctx: Ctx, stacked: str | None, in_ord
     A fit filters and groups the columns it reads; pushed down through the views, a filter
     repeats each step's expression wherever the next step uses the column (exponentially in
     the depth), and every fit would recompute the chain. The copy computes it once."""
-    columns = _named_columns(bound, ctx.schema) if stacked else []
-    if not columns or stacked is None:
+    if stacked is None or not (columns := _named_columns(bound, ctx.schema)):
         return bound.op.fit(bound.params, ctx)
     table = engine.materialize(stacked, columns, sort=not in_order)
     try:

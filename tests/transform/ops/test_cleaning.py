@@ -72,6 +72,34 @@ def test_remove_combined() -> None:
         run(data, "REMOVE_COMBINED", sourceColumn="s", removeCustomCharacters="true")
 
 
+SPACES = [" a b ", "a  b", "  a", "a \t b", "a\nb ", "\t", "a\r\n", "\fa", "", "x", None, "é  ü "]
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (
+            {"removeLeadingAndTrailingWhitespace": "true"},
+            ["a b", "a  b", "a", "a \t b", "a\nb", "", "a", "a", "", "x", None, "é  ü"],
+        ),
+        (
+            {"collapseConsecutiveWhitespace": "true"},
+            [" a b ", "a b", " a", "a b", "a\nb ", "\t", "a ", "\fa", "", "x", None, "é ü "],
+        ),
+        (
+            {
+                "removeLeadingAndTrailingWhitespace": "true",
+                "collapseConsecutiveWhitespace": "true",
+            },
+            ["a b", "a b", "a", "a b", "a\nb", "", "a", "a", "", "x", None, "é ü"],
+        ),
+    ],
+)
+def test_whitespace_trims_and_collapses_every_kind_of_space(flags: dict, expected: list) -> None:
+    """Clean values skip the regular expressions; tabs, newlines and runs still go through."""
+    assert values({"s": SPACES}, "REMOVE_COMBINED", "s", sourceColumn="s", **flags) == expected
+
+
 def test_format_date_from_dates_timestamps_and_text() -> None:
     data = {
         "d": [dt.date(2024, 3, 5), None],

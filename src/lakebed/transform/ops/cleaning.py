@@ -196,7 +196,25 @@ class RemoveCombined(_InPlace):
         for flag, pattern, repl in steps:
             if p.get(flag):
                 e = regex_replace(ctx, e, pattern, replacement(ctx, repl))
-        return e
+        return _spaces_shortcut(p, text, e) if ctx.is_string(p["sourceColumn"]) else e
+
+
+_SPACES = ("removeLeadingAndTrailingWhitespace", "collapseConsecutiveWhitespace")
+
+
+def _spaces_shortcut(p: Mapping[str, Any], text: str, full: str) -> str:
+    """``full`` (the regular expressions) only for the values that need them, when the step
+    trims or collapses whitespace and does nothing else: text whose only whitespace is single
+    spaces is just trimmed (or kept as it is). Regular expressions cost far more per row than
+    ``contains`` and ``trim``, and most values are clean already."""
+    flags = {k for k, v in p.items() if v is True}
+    if not flags or not flags <= set(_SPACES):
+        return full
+    rare = [f"contains({text}, chr({n}))" for n in (9, 10, 12, 13)]
+    if "collapseConsecutiveWhitespace" in flags:
+        rare.insert(0, f"contains({text}, '  ')")
+    fast = f"trim({text})" if "removeLeadingAndTrailingWhitespace" in flags else text
+    return f"CASE WHEN {' OR '.join(rare)} THEN {full} ELSE {fast} END"
 
 
 _FORMAT_TOKENS = (
