@@ -19,7 +19,6 @@ within 1.2x of the smaller's (memory bounded by the limit, not the data).
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -57,7 +56,6 @@ def pandas_run(folder: Path, out: Path) -> int:
 
 def run(ctx: Context) -> list[Result]:
     rows = ROWS[ctx.scale.name]
-    runs = 1  # a 10 M-row pandas run takes minutes; one run of each side
     folder = _recipe_data.orders(rows, data_dir=ctx.data_dir)
     lake = lakeops.open_lake(ctx.workdir / "lake")
     loaded = load(lake, folder, "bench.orders")
@@ -73,24 +71,24 @@ def run(ctx: Context) -> list[Result]:
     def pandas() -> None:
         counts["pandas"] = pandas_run(folder, ctx.workdir / "pandas.parquet")
 
-    duck_s = statistics.median(timed(duck) for _ in range(runs))
+    duck_s = timed(duck)
     ctx.log(f"{NAME}: duckdb engine {duck_s:.1f} s")
-    pandas_s = statistics.median(timed(pandas) for _ in range(runs))
+    pandas_s = timed(pandas)
     ctx.log(f"{NAME}: pandas {pandas_s:.1f} s")
 
     results = [
         Result(NAME, "20-step recipe, DuckDB engine", duck_s, "s", "pandas", pandas_s,
                pandas_s / duck_s, Target(">=", 5.0),
                note=f"{rows:,} rows in; {counts['duckdb']:,} rows out (pandas "
-               f"{counts['pandas']:,}); {runs} run(s)"),
-        spark_result(ctx, lake, recipe, duck_s, runs, counts),
+               f"{counts['pandas']:,}); one run each (10 M pandas rows take minutes)"),
+        spark_result(ctx, lake, recipe, duck_s, counts),
     ]  # fmt: skip
     results.append(memory(ctx, folder, rows))
     return results
 
 
 def spark_result(
-    ctx: Context, lake: Lake, recipe: Recipe, duck_s: float, runs: int, counts: dict[str, int]
+    ctx: Context, lake: Lake, recipe: Recipe, duck_s: float, counts: dict[str, int]
 ) -> Result:
     """The same recipe on the Spark engine (JVM start-up and a first job on a small slice of
     the input untimed)."""
@@ -106,7 +104,7 @@ def spark_result(
                                       engine="spark")  # fmt: skip
             counts["spark"] = run_.rows_out  # type: ignore[union-attr]
 
-        spark_s = statistics.median(timed(spark) for _ in range(runs))
+        spark_s = timed(spark)
     except Exception as exc:  # a failing peer is a result to report, not a crash
         ctx.log(f"{NAME}: spark engine failed: {exc}")
         return Result(NAME, metric, duck_s, "s", "spark engine", None, None,
@@ -121,15 +119,17 @@ def memory(ctx: Context, folder: Path, rows: int) -> Result:
     """Peak RSS of the DuckDB engine at a fixed memory limit on ``rows`` and ``2 x rows``."""
     double = _recipe_data.orders(2 * rows, data_dir=ctx.data_dir)
     limit = MEMORY_LIMIT[ctx.scale.name]
-    peaks = []
+    peaks, outs = [], []
     for n, data in ((rows, folder), (2 * rows, double)):
         root = ctx.workdir / f"mem-{n}"
         argv = [sys.executable, "-m", "bench._recipe_child", str(data), str(root), limit]
         child = run_child(argv)
         done = json.loads(child.stdout.strip().splitlines()[-1])
         ctx.log(f"{NAME}: {n:,} rows at memory_limit {limit}: peak {child.peak_rss_mb:.0f} MiB")
-        peaks.append((child.peak_rss_mb, done["rows_out"]))
-    (small, _), (large, _) = peaks
+        peaks.append(child.peak_rss_mb)
+        outs.append(done["rows_out"])
+    small, large = peaks
     return Result(NAME, "peak RSS at 2x the rows (fixed memory_limit)", large, "MiB",
                   f"{rows:,} rows", small, large / small, Target("<=", 1.2),
-                  note=f"memory_limit {limit}; {2 * rows:,} rows")  # fmt: skip
+                  note=f"memory_limit {limit}; {2 * rows:,} rows; rows out {outs[0]:,} and "
+                  f"{outs[1]:,}")  # fmt: skip

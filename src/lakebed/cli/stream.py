@@ -29,9 +29,7 @@ app.add_typer(stream_app, name="stream")
 
 
 def _streams(ctx: typer.Context) -> Any:
-    from lakebed.streams.manager import Streams
-
-    return Streams(state(ctx).lake)
+    return state(ctx).lake.streams
 
 
 def _pairs(items: list[str] | None, flag: str) -> dict[str, str]:

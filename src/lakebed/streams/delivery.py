@@ -249,7 +249,7 @@ class DeliveryStream:
                 break
         records, rest = records[:cut], records[cut:]
         polled_ms = int(time.time() * 1000)
-        self.metrics.polled(len(records), sum(len(r.value) for r in records))
+        self.metrics.polled(len(records), total)  # the loop summed exactly the kept records
         rows, failed = stage.process(records)
         if self.table is None:
             target = stage.table_schema()
@@ -306,7 +306,7 @@ class DeliveryStream:
         attempt = 0
         while True:
             try:
-                result = self._commit(delivery)
+                result = self._commit(delivery, retry=attempt > 0)
                 if attempt:
                     self.metrics.set_state("running")
                 return result
@@ -323,12 +323,14 @@ class DeliveryStream:
                 else:
                     self.stop.wait(backoff(attempt))
 
-    def _commit(self, delivery: Delivery) -> tuple[int | None, bool]:
-        self.errors.write(delivery.failed, delivery.positions, delivery.batch_id)
+    def _commit(self, delivery: Delivery, *, retry: bool = False) -> tuple[int | None, bool]:
+        """Commit the failures, then the rows; a ``retry`` first checks whether an earlier,
+        ambiguous attempt landed (a first attempt's fresh batch id cannot have)."""
+        self.errors.write(delivery.failed, delivery.positions, delivery.batch_id, retry=retry)
         table = self.table = self.table or self._resolve_table()
         if table is None:
             return None, False
-        if not landed(table, self.name, delivery.batch_id):
+        if not (retry and landed(table, self.name, delivery.batch_id)):
             summary, props = checkpoint_properties(
                 table, self.name, delivery.positions, delivery.batch_id, delivery.window_state
             )

@@ -125,18 +125,23 @@ class ErrorOutput:
         ]
 
     def write(
-        self, failed: Sequence[FailedRecord], positions: Mapping[str, Position], batch_id: str
+        self,
+        failed: Sequence[FailedRecord],
+        positions: Mapping[str, Position],
+        batch_id: str,
+        *,
+        retry: bool = True,
     ) -> int:
         """Commit ``failed`` (those not yet written) in one snapshot carrying ``positions``
         (never behind what was written before: a restarted stream may not have read every
         partition yet); returns how many were written. Safe to call again after an ambiguous
-        failure."""
+        failure (``retry``: then whether an earlier attempt landed is checked first)."""
         todo = self.fresh(failed)
         if not todo:
             return 0
         mark = merge_positions(dict(self.written), positions)
         table = self._create()
-        if not landed(table, self.stream, batch_id):
+        if not (retry and landed(table, self.stream, batch_id)):
             rows = self._rows(todo)
             try:
                 table.append(rows, properties=plain_properties(self.stream, mark, batch_id))

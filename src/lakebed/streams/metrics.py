@@ -69,8 +69,7 @@ class StreamStatus:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able values."""
         out = asdict(self)
-        for key in ("updated_at",):
-            out[key] = out[key].isoformat() if out[key] else None
+        out["updated_at"] = self.updated_at.isoformat() if self.updated_at else None
         if self.last_commit is not None:
             out["last_commit"]["at"] = self.last_commit.at.isoformat()
         return out

@@ -146,7 +146,7 @@ def _write(
     with table.begin_write(schema, lanes=2) as pending:
         pending.write(itertools.chain([first], stream))
         pending.commit(properties, overwrite=mode != "append")
-    current = table.refresh().current_snapshot()
+    current = table.current_snapshot()  # the commit updated this table object
     return (current.snapshot_id if current else None), counted
 
 
@@ -168,7 +168,7 @@ def run_recipe(
     with open_engine(lake, engine, engine_options) as eng:
         snap, rows_in = load_input(lake, eng, source, snapshot_id)
         built = build(eng, recipe, states=states, secondary=secondary_loader(lake))
-        out_schema = visible(eng.schema(built.relation))
+        out_schema = built.schema
         source_name = source if isinstance(source, str) else "arrow"
         result: pa.Table | None = None
         if into is None:
@@ -241,8 +241,7 @@ def sample(
     ``into`` (then the run is returned)."""
     with open_engine(lake, engine) as eng:
         snap, _ = load_input(lake, eng, source, snapshot_id)
-        rel = _built(lake, eng, recipe, states)
-        cols = visible(eng.schema(rel)).names
+        rel, cols = _built(lake, eng, recipe, states)
         sql = sample_sql(
             rel, cols, method=method, n=n, fraction=fraction, by=by, seed=seed,
             dialect=eng.dialect,
@@ -283,8 +282,7 @@ def split(
     ratios = check_ratios(ratios)
     with open_engine(lake, engine) as eng:
         snap, _ = load_input(lake, eng, source, snapshot_id)
-        rel = _built(lake, eng, recipe, states)
-        cols = visible(eng.schema(rel)).names
+        rel, cols = _built(lake, eng, recipe, states)
         eng.create_view(
             "labelled",
             split_sql(rel, cols, ratios, method=method, by=by, seed=seed, dialect=eng.dialect),
@@ -316,10 +314,14 @@ def split(
     return SplitRun(tables, rows, snap, seed)
 
 
-def _built(lake: Lake, eng: Engine, recipe: Recipe | None, states: list[Any] | None) -> str:
+def _built(
+    lake: Lake, eng: Engine, recipe: Recipe | None, states: list[Any] | None
+) -> tuple[str, list[str]]:
+    """The relation after ``recipe`` (the input without one) and its visible columns."""
     if recipe is None:
-        return INPUT
-    return build(eng, recipe, states=states, secondary=secondary_loader(lake)).relation
+        return INPUT, visible(eng.schema(INPUT)).names
+    built = build(eng, recipe, states=states, secondary=secondary_loader(lake))
+    return built.relation, built.schema.names
 
 
 def _lit(text: str) -> str:

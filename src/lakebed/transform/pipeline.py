@@ -10,7 +10,7 @@ any job starts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -39,6 +39,8 @@ class Built:
     """Each step's fitted state (None for steps that do not learn)."""
     schemas: list[pa.Schema]
     """The visible schema after each step."""
+    schema: pa.Schema
+    """The visible schema of the last relation (the input's when there are no steps)."""
     in_order: bool = False
     """True when the engine yields the last relation in row order without sorting it."""
 
@@ -48,19 +50,22 @@ def visible(schema: pa.Schema) -> pa.Schema:
     return pa.schema([f for f in schema if f.name != ROW])
 
 
+def _param_columns(bound: BoundStep) -> Iterator[tuple[str, str]]:
+    """(parameter, column) for every input column a step's parameters name."""
+    for key, spec in bound.op.params.items():
+        value = bound.params.get(key)
+        if value is not None and spec.kind in ("column", "columns"):
+            yield from ((key, c) for c in ([value] if spec.kind == "column" else value))
+
+
 def _check_columns(bound: BoundStep, schema: pa.Schema) -> None:
-    for name, spec in bound.op.params.items():
-        value = bound.params.get(name)
-        if value is None:
-            continue
-        wanted = [value] if spec.kind == "column" else value if spec.kind == "columns" else []
-        for col in wanted:
-            if col not in schema.names:
-                raise RecipeError(
-                    f"{bound.where}: parameter {name} names column {col!r}, which the input "
-                    "to this step does not have",
-                    fix="use one of: " + ", ".join(schema.names),
-                )
+    for name, col in _param_columns(bound):
+        if col not in schema.names:
+            raise RecipeError(
+                f"{bound.where}: parameter {name} names column {col!r}, which the input "
+                "to this step does not have",
+                fix="use one of: " + ", ".join(schema.names),
+            )
 
 
 def build(
@@ -79,17 +84,16 @@ def build(
     steps that learn are fitted on the data now (``fit=False`` makes that an error instead).
     """
     current = source
+    schema = visible(engine.schema(source))
     out_states: list[Any] = []
     schemas: list[pa.Schema] = []
     in_order = True  # the input relations keep row order; joins, groups and windows do not
     stacked = False  # steps are stacked on the last table (fits get a narrow copy of theirs)
-    fitted = [
-        b.op.learns and fit and (states is None or i >= len(states) or states[i] is None)
-        for i, b in enumerate(recipe.bound)
-    ]
+    given = list(states or [])[: len(recipe.bound)]
+    given += [None] * (len(recipe.bound) - len(given))
+    fitted = [b.op.learns and fit and given[i] is None for i, b in enumerate(recipe.bound)]
     for i, bound in enumerate(recipe.bound):
-        state = states[i] if states is not None and i < len(states) else None
-        schema = visible(engine.schema(current))
+        state = given[i]
         _check_columns(bound, schema)
         where = bound.where
         try:
@@ -130,14 +134,14 @@ def build(
                 f"{where}: the step's SQL dropped the row-order column {ROW}",
                 fix=f"keep {ROW} in the SELECT list (SELECT *, or ctx.project(...))",
             )
-        current, stacked = name, True
+        current, stacked, schema = name, True, visible(after)
         out_states.append(state)
-        schemas.append(visible(after))
+        schemas.append(schema)
         if _reorders(bound, sql):
             in_order = False
             if any(fitted[i + 1 :]):
                 current, in_order, stacked = engine.materialize(current), True, False
-    return Built(current, out_states, schemas, in_order)
+    return Built(current, out_states, schemas, schema, in_order)
 
 
 def _fit(engine: Engine, bound: BoundStep, ctx: Ctx, stacked: str | None, in_order: bool) -> Any:
@@ -160,13 +164,8 @@ def _fit(engine: Engine, bound: BoundStep, ctx: Ctx, stacked: str | None, in_ord
 
 def _named_columns(bound: BoundStep, schema: pa.Schema) -> list[str]:
     """The input columns a step names in its parameters and conditions."""
-    named: list[str] = [c.target_column for c in bound.step.conditions]
-    for key, spec in bound.op.params.items():
-        value = bound.params.get(key)
-        if spec.kind == "column" and isinstance(value, str):
-            named.append(value)
-        elif spec.kind == "columns" and isinstance(value, list):
-            named.extend(value)
+    named = [c.target_column for c in bound.step.conditions]
+    named += [c for _, c in _param_columns(bound)]
     return [c for c in dict.fromkeys(named) if c in schema.names]
 
 

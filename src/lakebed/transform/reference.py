@@ -7,6 +7,7 @@ import json
 from itertools import groupby
 
 from lakebed.transform.ops import all_operations
+from lakebed.transform.recipe import Step
 
 
 def operations_markdown() -> str:
@@ -38,9 +39,6 @@ def operations_markdown() -> str:
             if params:
                 lines.append(f"  Parameters: {params}.")
             if op.examples:
-                example = {"Action": {"Operation": name, "Parameters": {
-                    k: v if isinstance(v, str) else json.dumps(v)
-                    for k, v in op.examples[0]["parameters"].items()
-                }}}  # fmt: skip
+                example = Step(name, op.examples[0]["parameters"]).to_dict()
                 lines.append(f"  Example: `{json.dumps(example)}`")
     return "\n".join(lines) + "\n"

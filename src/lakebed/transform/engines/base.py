@@ -18,6 +18,12 @@ ROW_SHIFT = 40
 """Bits of the row index inside :data:`ROW`; the file index sits above them."""
 
 
+def first_line(exc: BaseException) -> str:
+    """An engine error's first line (its type name when the message is empty)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class Engine(ABC):
     """Runs recipe SQL. One engine instance serves one recipe run; close it afterwards."""
 

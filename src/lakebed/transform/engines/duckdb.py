@@ -5,13 +5,14 @@ from __future__ import annotations
 import itertools
 import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import duckdb
 import pyarrow as pa
 
 from lakebed.errors import QueryError
 from lakebed.query.sources import duckdb_types, quote_ident, sql_list
-from lakebed.transform.engines.base import ROW_SHIFT, Engine
+from lakebed.transform.engines.base import ROW_SHIFT, Engine, first_line
 from lakebed.transform.ops.base import ROW
 
 _ids = itertools.count()
@@ -71,10 +72,8 @@ class DuckDBEngine(Engine):
         self.create_view(name, f"SELECT * FROM {arrow_name}")
 
     def create_view(self, name: str, sql: str) -> None:
-        try:
+        with _errors():
             self.con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(name)} AS {sql}")
-        except duckdb.Error as exc:
-            raise QueryError(f"DuckDB cannot run: {_first_line(exc)}") from exc
 
     def materialize(
         self, name: str, columns: Sequence[str] | None = None, *, sort: bool = True
@@ -83,13 +82,11 @@ class DuckDBEngine(Engine):
         table = f"materialized_{next(_ids)}"
         select = "*" if columns is None else ", ".join([ROW, *map(quote_ident, columns)])
         order = f" ORDER BY {ROW}" if sort else ""
-        try:
+        with _errors():
             self.con.execute(
                 f"CREATE TEMP TABLE {quote_ident(table)} AS SELECT {select} "
                 f"FROM {quote_ident(name)}{order}"
             )
-        except duckdb.Error as exc:
-            raise QueryError(f"DuckDB cannot run: {_first_line(exc)}") from exc
         return table
 
     def drop(self, name: str) -> None:
@@ -99,10 +96,8 @@ class DuckDBEngine(Engine):
         return self.con.sql(f"SELECT * FROM {quote_ident(name)} LIMIT 0").to_arrow_table().schema
 
     def query(self, sql: str) -> pa.Table:
-        try:
+        with _errors():
             return self.con.sql(sql).to_arrow_table()
-        except duckdb.Error as exc:
-            raise QueryError(f"DuckDB cannot run: {_first_line(exc)}") from exc
 
     def batches(
         self, name: str, batch_rows: int = 65_536, *, in_order: bool = False
@@ -110,10 +105,8 @@ class DuckDBEngine(Engine):
         # DuckDB keeps the order of scans through per-row steps (preserve_insertion_order)
         order = "" if in_order else f" ORDER BY {ROW}"
         sql = f"SELECT * EXCLUDE ({ROW}) FROM {quote_ident(name)}{order}"
-        try:
+        with _errors():
             reader = self.con.sql(sql).to_arrow_reader(batch_rows)
-        except duckdb.Error as exc:
-            raise QueryError(f"DuckDB cannot run: {_first_line(exc)}") from exc
         with reader:
             yield from reader
 
@@ -126,5 +119,10 @@ class DuckDBEngine(Engine):
             self._tmp = None
 
 
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+@contextmanager
+def _errors() -> Iterator[None]:
+    """DuckDB's errors as QueryError, with their first line."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        raise QueryError(f"DuckDB cannot run: {first_line(exc)}") from exc

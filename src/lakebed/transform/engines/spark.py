@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lakebed.errors import ConfigError, QueryError
-from lakebed.transform.engines.base import ROW_SHIFT, Engine
+from lakebed.transform.engines.base import ROW_SHIFT, Engine, first_line
 from lakebed.transform.engines.spark_types import arrow_schema, quote, schema_ddl
 from lakebed.transform.ops.base import ROW, Native
 
@@ -71,7 +71,7 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-def shared_session(master: str = "local[2]", conf: Mapping[str, str] | None = None) -> SparkSession:
+def shared_session(master: str = "local[2]") -> SparkSession:
     """The process's Spark session, started on first use (Java from the machine)."""
     global _shared, _log_dir
     with _lock:
@@ -102,7 +102,7 @@ def shared_session(master: str = "local[2]", conf: Mapping[str, str] | None = No
                 # for millions of rows (LAKEBED_SPARK_DRIVER_MEMORY overrides)
                 .config("spark.driver.memory", os.environ.get("LAKEBED_SPARK_DRIVER_MEMORY", "4g"))
             )
-            for key, value in {**SESSION_CONF, **(conf or {})}.items():
+            for key, value in SESSION_CONF.items():
                 builder = builder.config(key, value)
             _shared = builder.getOrCreate()
             _shared.sparkContext.setLogLevel("ERROR")
@@ -319,7 +319,7 @@ class SparkEngine(Engine):
             return ";\n".join(sqlglot.transpile(sql, read="duckdb", write="spark"))
         except sqlglot.errors.SqlglotError as exc:
             raise QueryError(
-                f"cannot translate SQL to Spark: {_first_line(exc)}",
+                f"cannot translate SQL to Spark: {first_line(exc)}",
                 fix="write the step's SQL for Spark and return it as Native when dialect is spark",
             ) from exc
 
@@ -332,12 +332,7 @@ class SparkEngine(Engine):
             with _quiet():
                 yield
         except PySparkException as exc:
-            raise QueryError(f"Spark cannot run: {_first_line(exc)}") from exc
+            raise QueryError(f"Spark cannot run: {first_line(exc)}") from exc
         except Py4JJavaError as exc:  # Java errors pyspark does not translate (I/O, Hadoop)
             cause = exc.java_exception.toString() if exc.java_exception is not None else exc
-            raise QueryError(f"Spark failed: {_first_line(Exception(str(cause)))}") from exc
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+            raise QueryError(f"Spark failed: {first_line(Exception(str(cause)))}") from exc
