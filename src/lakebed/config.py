@@ -95,9 +95,12 @@ _SECTIONS: dict[str, type[_Section]] = {"s3": S3Config, "query": QueryConfig}
 
 
 def validation_problems(exc: ValidationError, root: str) -> str:
-    """A pydantic error as one line: ``field.path: message; ...`` (``root`` for the model)."""
+    """A pydantic error as one line: ``field.path: message; ...`` (``root`` for the model;
+    a validator's message without pydantic's "Value error, " in front)."""
     return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or root}: {err['msg']}" for err in exc.errors()
+        f"{'.'.join(str(p) for p in err['loc']) or root}: "
+        + str(err["msg"]).removeprefix("Value error, ")
+        for err in exc.errors()
     )
 
 

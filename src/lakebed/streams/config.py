@@ -263,14 +263,6 @@ class StreamConfig(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'stream'}: "
-        + str(err["msg"]).removeprefix("Value error, ")
-        for err in exc.errors()
-    )
-
-
 def stream_config(name: str, *, source: Any, into: str, **options: Any) -> StreamConfig:
     """Validate a stream's configuration; ConfigError lists every problem found."""
     try:
@@ -279,6 +271,6 @@ def stream_config(name: str, *, source: Any, into: str, **options: Any) -> Strea
         )
     except ValidationError as exc:
         raise ConfigError(
-            f"invalid stream {name!r}: {_problems(exc)}",
+            f"invalid stream {name!r}: {validation_problems(exc, 'stream')}",
             fix="check the option names and ranges (see `lakebed stream create --help`)",
         ) from None
