@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from lakebed.errors import ConfigError
-from lakebed.transform.ops.base import Ctx, Param, literal, quote
+from lakebed.transform.ops.base import NUMERIC, Ctx, Param, literal, quote
 
 WHITESPACE = r"[ \t\n\r\f]"
 """Whitespace as both regex engines read it (RE2's and Java's ``\\s`` differ on \\v)."""
@@ -116,6 +116,19 @@ def require_string(p: Mapping[str, Any], schema: pa.Schema, param: str, op: str)
         )
 
 
+def require_numeric(
+    p: Mapping[str, Any], schema: pa.Schema, op: str, param: str = "sourceColumn"
+) -> None:
+    """ConfigError when the column named by ``param`` is not a numeric column."""
+    col = p[param]
+    t = schema.field(col).type
+    if not any(test(t) for test in NUMERIC):
+        raise ConfigError(
+            f"{op}: {param} {col!r} is {t}, not a number",
+            fix="pick a numeric column, or convert it first (TO_DOUBLE_COLUMN)",
+        )
+
+
 def positive(p: Mapping[str, Any], op: str, *names: str, zero: bool = False) -> None:
     """ConfigError unless each named integer parameter is >= 1 (or >= 0 with ``zero``)."""
     low = 0 if zero else 1
@@ -128,6 +141,16 @@ def positive(p: Mapping[str, Any], op: str, *names: str, zero: bool = False) -> 
             )
 
 
+def positions(p: Mapping[str, Any], op: str) -> None:
+    """ConfigError unless startPosition and endPosition are >= 1 and in order."""
+    positive(p, op, "startPosition", "endPosition")
+    if p["endPosition"] < p["startPosition"]:
+        raise ConfigError(
+            f"{op}: endPosition {p['endPosition']} is before startPosition {p['startPosition']}",
+            fix="give endPosition >= startPosition",
+        )
+
+
 # Parameters most text functions share.
 SOURCE = Param("column", doc="the column to read")
 TARGET = Param("new_column", doc="the column to create")
@@ -135,12 +158,19 @@ OPT_SOURCE = Param("column", required=False, doc="the column to read (or give va
 OPT_VALUE = Param("value", required=False, doc="a constant to use instead of sourceColumn")
 
 
-def source_or_value(p: Mapping[str, Any], op: str) -> None:
-    """ConfigError unless exactly one of sourceColumn and value is given."""
-    if (p.get("sourceColumn") is None) == (p.get("value") is None):
+def one_of(
+    p: Mapping[str, Any], column: str, value: str, op: str = "", what: str = "a constant"
+) -> None:
+    """ConfigError unless exactly one of ``column`` and ``value`` is given.
+
+    ``what`` says what belongs in ``value`` (for the fix); ``op`` prefixes the message.
+    """
+    if (p.get(column) is None) == (p.get(value) is None):
+        prefix = f"{op}: " if op else ""
         raise ConfigError(
-            f"{op}: give either sourceColumn or value, not both and not neither",
-            fix="set sourceColumn to a column name, or value to a constant",
+            f"{prefix}give exactly one of {column} and {value}: either {column} or {value}, "
+            "not both",
+            fix=f"name a column in {column}, or put {what} in {value}",
         )
 
 

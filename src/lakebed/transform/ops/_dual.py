@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakebed.transform.ops.base import Ctx, Native, literal, quote
+from lakebed.transform.ops.base import Ctx, Native, literal
 
 _MARK = "__lb_native_{}__"
 
@@ -57,11 +57,6 @@ class Dual:
     def query(self, sql: str) -> list[dict[str, Any]]:
         """Run a fitting query written in DuckDB's dialect (with picks); rows as dicts."""
         return self.ctx.query(self.done(sql)).to_pylist()
-
-
-def q(name: str) -> str:
-    """A column reference (DuckDB quoting; transpiled for Spark)."""
-    return quote(name)
 
 
 def num(value: float | int | None) -> str:

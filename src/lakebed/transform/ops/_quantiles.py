@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lakebed.errors import ConfigError
+from lakebed.transform.ops._dual import num
 
 BUCKETS = 4096
 """Buckets per histogram pass."""
@@ -101,16 +102,10 @@ def _bucket(x: str, part: _Part) -> str:
     width = (part.hi - part.lo) / BUCKETS
     if math.isfinite(width) and width > 0 and math.isfinite(part.lo):
         # the minimum falls in bucket 0 and the maximum in the last: every pass splits
-        scaled = f"floor(({x} - {_number(part.lo)}) / {_number(width)})"
+        scaled = f"floor(({x} - {num(part.lo)}) / {num(width)})"
         return f"least(CAST({scaled} AS BIGINT), {BUCKETS - 1})"
-    lo, hi = _number(part.lo), _number(part.hi)
+    lo, hi = num(part.lo), num(part.hi)
     return f"CASE WHEN {x} <= {lo} THEN 0 WHEN {x} >= {hi} THEN 2 ELSE 1 END"
-
-
-def _number(value: float) -> str:
-    if math.isinf(value):
-        return f"CAST('{'-' if value < 0 else ''}Infinity' AS DOUBLE)"
-    return f"CAST({value!r} AS DOUBLE)"
 
 
 def _split(query: Query, source: str, x: str, part: _Part) -> list[_Part]:

@@ -100,9 +100,8 @@ def mode_value(
         filt += f" AND ({where})"
     d = d or Dual(ctx)
     rows = d.query(
-        f"SELECT v, n FROM (SELECT {c} AS v, count(*) AS n FROM {ctx.input} WHERE {filt} "
-        f"GROUP BY {c}) AS g WHERE n = (SELECT max(n) FROM (SELECT count(*) AS n FROM "
-        f"{ctx.input} WHERE {filt} GROUP BY {c}) AS h) ORDER BY v"
+        f"SELECT v, n FROM (SELECT {c} AS v, count(*) AS n, max(count(*)) OVER () AS top "
+        f"FROM {ctx.input} WHERE {filt} GROUP BY {c}) AS g WHERE n = top ORDER BY v"
     )
     values = [r["v"] for r in rows]
     if not values:

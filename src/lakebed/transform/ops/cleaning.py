@@ -52,14 +52,9 @@ class _InPlace(Operation):
 
     def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
         col = p["sourceColumn"]
-        if ctx.condition is not None and not ctx.is_string(col):
-            # rows outside the condition keep their value, as text (a column has one type)
-            new = self.expr(p, ctx, text_of(ctx, col))
-            return ctx.project(
-                replace={col: f"CASE WHEN {ctx.condition} THEN {new} ELSE {text_of(ctx, col)} END"},
-                guard=False,
-            )
-        return ctx.project(replace={col: self.expr(p, ctx, text_of(ctx, col))})
+        text = text_of(ctx, col)
+        # rows outside the condition keep their value, as text (a column has one type)
+        return ctx.project(replace={col: ctx.guarded(self.expr(p, ctx, text), text)}, guard=False)
 
 
 def _simple(name: str, doc: str, template: str, **extra: Param) -> None:

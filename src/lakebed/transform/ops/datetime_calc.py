@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from lakebed.errors import ConfigError
 from lakebed.transform.ops import register
-from lakebed.transform.ops._dates import format_ts, parse_text, to_timestamp, value_timestamp
+from lakebed.transform.ops._dates import format_ts, parse_text, to_timestamp
 from lakebed.transform.ops._dual import Dual, spark_lit
 from lakebed.transform.ops.base import Ctx, Operation, Param, literal, quote
 from lakebed.transform.ops.datetime_parts import SOURCE, source_ts
@@ -356,6 +356,3 @@ class Time(_Build):
     default_format = "HH:MM:SS"
     date_parts = False
     examples = ({"parameters": {"dateTimeParameters": _PARTS_EXAMPLE, "targetColumn": "at"}},)
-
-
-__all__ = ["add_units", "value_timestamp"]

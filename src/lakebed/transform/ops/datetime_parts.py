@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from lakebed.errors import ConfigError
 from lakebed.transform.ops import register
+from lakebed.transform.ops._common import after, one_of
 from lakebed.transform.ops._dates import DEFAULT_FORMAT, format_ts, to_timestamp, value_timestamp
 from lakebed.transform.ops._dual import Dual
 from lakebed.transform.ops.base import NUMERIC, Ctx, Operation, Param, literal, quote
@@ -29,22 +30,17 @@ SOURCE: dict[str, Param] = {
 }
 
 
+_DATE = "a date like 2024-01-31"
+
+
 def source_ts(
     p: Mapping[str, Any], ctx: Ctx, d: Dual, col: str = "sourceColumn", val: str = "value"
 ) -> str:
     """The TIMESTAMP the step reads: parameter ``col`` or ``val``, exactly one of them."""
-    if (p.get(col) is None) == (p.get(val) is None):
-        raise ConfigError(
-            f"give exactly one of {col} and {val}",
-            fix=f"name a column in {col}, or put a date like 2024-01-31 in {val}",
-        )
+    one_of(p, col, val, what=_DATE)
     if p.get(col) is not None:
         return to_timestamp(d, ctx, p[col])
     return value_timestamp(d, p[val])
-
-
-def _after(p: Mapping[str, Any]) -> str | None:
-    return p.get("sourceColumn")
 
 
 class _Part(Operation):
@@ -55,11 +51,7 @@ class _Part(Operation):
     kind = "INTEGER"
 
     def check(self, p: Mapping[str, Any], schema: pa.Schema) -> None:
-        if (p.get("sourceColumn") is None) == (p.get("value") is None):
-            raise ConfigError(
-                "give exactly one of sourceColumn and value",
-                fix="name a column in sourceColumn, or put a date like 2024-01-31 in value",
-            )
+        one_of(p, "sourceColumn", "value", what=_DATE)
 
     def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
         d = Dual(ctx)
@@ -67,7 +59,7 @@ class _Part(Operation):
         expr = d.pick(self.duck, self.spark, ts)
         if self.kind:
             expr = f"CAST({expr} AS {self.kind})"
-        return d.done(ctx.project(add=[(p["targetColumn"], expr, _after(p))]))
+        return d.done(ctx.project(add=[(p["targetColumn"], expr, after(p))]))
 
 
 def _part(name: str, duck: str, spark: str, doc: str, kind: str = "INTEGER") -> None:
@@ -160,7 +152,7 @@ class DateFormat(Operation):
     def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
         d = Dual(ctx)
         expr = format_ts(d, source_ts(p, ctx, d), p["dateTimeFormat"])
-        return d.done(ctx.project(add=[(p["targetColumn"], expr, _after(p))]))
+        return d.done(ctx.project(add=[(p["targetColumn"], expr, after(p))]))
 
 
 @register

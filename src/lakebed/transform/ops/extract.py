@@ -23,7 +23,7 @@ from lakebed.transform.ops._common import (
     check_regex,
     groups,
     new_column,
-    positive,
+    positions,
     regex_replace,
     replacement_text,
     text_of,
@@ -115,13 +115,7 @@ class ExtractBetweenPositions(_Extract):
 
     def check(self, p: Mapping[str, Any], schema: pa.Schema) -> None:
         super().check(p, schema)
-        positive(p, self.name, "startPosition", "endPosition")
-        if p["endPosition"] < p["startPosition"]:
-            raise ConfigError(
-                f"{self.name}: endPosition {p['endPosition']} is before startPosition "
-                f"{p['startPosition']}",
-                fix="give endPosition >= startPosition",
-            )
+        positions(p, self.name)
 
     def expr(self, p: Mapping[str, Any], ctx: Ctx, text: str) -> str:
         start, end = p["startPosition"], p["endPosition"]
@@ -309,12 +303,7 @@ class ReplaceBetweenPositions(_InPlace):
     )
 
     def check(self, p: Mapping[str, Any], schema: pa.Schema) -> None:
-        positive(p, self.name, "startPosition", "endPosition")
-        if p["endPosition"] < p["startPosition"]:
-            raise ConfigError(
-                f"{self.name}: endPosition is before startPosition",
-                fix="give endPosition >= startPosition",
-            )
+        positions(p, self.name)
 
     def expr(self, p: Mapping[str, Any], ctx: Ctx, text: str) -> str:
         start, end = p["startPosition"], p["endPosition"]

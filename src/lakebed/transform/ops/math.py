@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from lakebed.errors import ConfigError
 from lakebed.transform.ops import register
-from lakebed.transform.ops._dual import Dual
+from lakebed.transform.ops._common import one_of
 from lakebed.transform.ops.base import Ctx, Operation, Param, literal, quote
 
 CATEGORY = "math"
@@ -58,15 +58,6 @@ def operand(p: Mapping[str, Any], ctx: Ctx, column: str, value: str, op: str) ->
     return constant(p[value], value, op)
 
 
-def one_of(p: Mapping[str, Any], column: str, value: str, op: str) -> None:
-    """ConfigError unless exactly one of ``column`` and ``value`` is given."""
-    if (p.get(column) is None) == (p.get(value) is None):
-        raise ConfigError(
-            f"{op}: give either {column} or {value} (one, not both)",
-            fix=f"set {column} to a column name, or {value} to a number",
-        )
-
-
 TARGET = Param("new_column", doc="the new column")
 
 
@@ -82,7 +73,7 @@ class Unary(Operation):
     template = "{0}"
 
     def check(self, p: Mapping[str, Any], schema: pa.Schema) -> None:
-        one_of(p, "sourceColumn", "value", self.name)
+        one_of(p, "sourceColumn", "value", self.name, "a number")
         if p.get("value") is not None:
             constant(p["value"], "value", self.name)
 
@@ -225,8 +216,8 @@ class Binary(Operation):
     template = ""
 
     def check(self, p: Mapping[str, Any], schema: pa.Schema) -> None:
-        one_of(p, "sourceColumn1", "value1", self.name)
-        one_of(p, "sourceColumn2", "value2", self.name)
+        one_of(p, "sourceColumn1", "value1", self.name, "a number")
+        one_of(p, "sourceColumn2", "value2", self.name, "a number")
         for name in ("value1", "value2"):
             if p.get(name) is not None:
                 constant(p[name], name, self.name)
@@ -280,17 +271,6 @@ class Pi(Operation):
         return ctx.project(add=[(p["targetColumn"], "pi()", None)])
 
 
-def seeded(ctx: Ctx, seed: int, salt: str) -> tuple[Dual, str]:
-    """A :class:`Dual` for the step and a uniform [0, 1) value per row, the same on every engine
-    (see :meth:`Ctx.rand`); for operations that mix it with engine-specific SQL."""
-    return Dual(ctx), uniform(ctx, seed, salt)
-
-
-def uniform(ctx: Ctx, seed: int, salt: str) -> str:
-    """:meth:`Ctx.rand`: a DOUBLE in [0, 1), computed the same way on both engines."""
-    return ctx.rand(seed, salt)
-
-
 SEED = Param("int", required=False, default=0, doc="seed (lakebed): same seed, same numbers")
 
 
@@ -309,7 +289,7 @@ class Random(Operation):
     )
 
     def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
-        r = uniform(ctx, p["seed"], p["targetColumn"])
+        r = ctx.rand(p["seed"], p["targetColumn"])
         return ctx.project(add=[(p["targetColumn"], r, None)])
 
 
@@ -342,7 +322,7 @@ class RandomBetween(Operation):
 
     def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
         low, high = p["lowerBound"], p["upperBound"]
-        r = uniform(ctx, p["seed"], p["targetColumn"])
+        r = ctx.rand(p["seed"], p["targetColumn"])
         if float(low).is_integer() and float(high).is_integer():
             span = int(high) - int(low) + 1
             expr = f"CAST({int(low)} + floor({r} * {span}) AS BIGINT)"

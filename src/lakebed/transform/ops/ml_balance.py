@@ -285,9 +285,7 @@ class Smote(Operation):
             return {"label": minority, "rows": []}
         synthetic = synthesize(points, count, p["neighbors"], p["randomSeed"])
         rows: list[list[float | int]] = []
-        integral = [
-            sql_type(ctx, f) in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT") for f in features
-        ]
+        integral = [pa.types.is_integer(ctx.type_of(f)) for f in features]
         for values in synthetic.tolist():
             rows.append([round(v) if i else v for v, i in zip(values, integral, strict=True)])
         return {"label": minority, "rows": rows}
@@ -295,8 +293,7 @@ class Smote(Operation):
     def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
         state = ctx.state or {}
         rows = state.get("rows") or []
-        cols = ", ".join(quote(c) for c in ctx.columns)
-        original = f"SELECT {cols}, {ROW} FROM {ctx.input}"
+        original = f"SELECT {_columns(ctx)}, {ROW} FROM {ctx.input}"
         if not rows:
             return original
         features = list(p["featureColumns"])

@@ -33,9 +33,9 @@ import pyarrow as pa
 
 from lakebed.errors import ConfigError
 from lakebed.transform.ops import register
-from lakebed.transform.ops._common import require_string
+from lakebed.transform.ops._common import require_string, text_of
 from lakebed.transform.ops._dual import Dual, num, spark_lit
-from lakebed.transform.ops.base import ROW, Ctx, Operation, Param, literal, quote
+from lakebed.transform.ops.base import ROW, Ctx, Operation, Param, literal
 
 CATEGORY = "ml: text features"
 SPLIT = "[^\\p{L}\\p{N}]+"
@@ -80,13 +80,9 @@ def tokens(d: Dual, text: str, stops: list[str]) -> str:
     )
 
 
-def _text(ctx: Ctx, col: str) -> str:
-    return quote(col) if ctx.is_string(col) else f"CAST({quote(col)} AS VARCHAR)"
-
-
 def _with(ctx: Ctx, d: Dual, p: Mapping[str, Any], alias: str) -> Ctx:
     """``ctx`` reading a subquery that adds the token array as column TOK."""
-    tok = tokens(d, _text(ctx, p["sourceColumn"]), _stops(p))
+    tok = tokens(d, text_of(ctx, p["sourceColumn"]), _stops(p))
     inner = f"(SELECT *, {tok} AS {TOK} FROM {ctx.input}) AS {alias}"
     return dataclasses.replace(ctx, input=inner)
 
@@ -118,14 +114,14 @@ class TokenizeText(Operation):
 
     def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
         d = Dual(ctx)
-        expr = tokens(d, _text(ctx, p["sourceColumn"]), _stops(p))
+        expr = tokens(d, text_of(ctx, p["sourceColumn"]), _stops(p))
         return d.done(ctx.project(add=[(p["targetColumn"], expr, p["sourceColumn"])]))
 
 
 def vocabulary(ctx: Ctx, p: Mapping[str, Any]) -> dict[str, Any]:
     """The learned vocabulary: ``{"terms": [...], "df": [...], "documents": n}``."""
     d = Dual(ctx)
-    tok = tokens(d, _text(ctx, p["sourceColumn"]), _stops(p))
+    tok = tokens(d, text_of(ctx, p["sourceColumn"]), _stops(p))
     where = f" WHERE {ctx.condition}" if ctx.condition else ""
     docs = f"(SELECT {ROW} AS r, {tok} AS tok FROM {ctx.input}{where}) AS docs"
     n = d.query(f"SELECT count(tok) AS n FROM {docs}")[0]["n"]

@@ -22,9 +22,10 @@ import pyarrow as pa
 
 from lakebed.errors import ConfigError
 from lakebed.transform.ops import register
+from lakebed.transform.ops._common import require_numeric
 from lakebed.transform.ops._dual import num
 from lakebed.transform.ops._stats import mode_value, numeric_stats
-from lakebed.transform.ops.base import NUMERIC, Ctx, Operation, Param, literal, quote
+from lakebed.transform.ops.base import Ctx, Operation, Param, literal, quote
 
 CATEGORY = "outliers"
 STRATEGIES = ("Z_SCORE", "MODIFIED_Z_SCORE", "IQR")
@@ -100,12 +101,7 @@ class _Outliers(Operation):
     params: ClassVar[Mapping[str, Param]] = DETECT
 
     def check(self, p: Mapping[str, Any], schema: pa.Schema) -> None:
-        col = p["sourceColumn"]
-        if not any(test(schema.field(col).type) for test in NUMERIC):
-            raise ConfigError(
-                f"sourceColumn {col!r} is {schema.field(col).type}, not a number",
-                fix="pick a numeric column, or convert it first (TO_DOUBLE_COLUMN)",
-            )
+        require_numeric(p, schema, self.name)
         if p["threshold"] <= 0:
             raise ConfigError("threshold must be positive", fix="give threshold as e.g. 3")
         if not 0 <= p["minValue"] <= p["maxValue"] <= 100:

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from lakebed.errors import ConfigError
 from lakebed.transform.ops import register
-from lakebed.transform.ops._common import check_regex, regex_replace, replacement
+from lakebed.transform.ops._common import check_regex, regex_replace, replacement, text_of
 from lakebed.transform.ops.base import ROW, Ctx, Operation, Param, literal, quote
 from lakebed.transform.ops.structure import convert
 
@@ -302,9 +302,8 @@ class Redact(Operation):
         for col in p["sourceColumns"]:
             c = quote(col)
             if p.get("pattern"):
-                text = c if ctx.is_string(col) else f"CAST({c} AS VARCHAR)"
                 replace[col] = regex_replace(
-                    ctx, text, p["pattern"], replacement(ctx, p["replacement"])
+                    ctx, text_of(ctx, col), p["pattern"], replacement(ctx, p["replacement"])
                 )
             else:
                 replace[col] = f"CASE WHEN {c} IS NOT NULL THEN {literal(p['replacement'])} END"

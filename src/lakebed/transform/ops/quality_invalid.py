@@ -18,10 +18,16 @@ import pyarrow as pa
 from lakebed.errors import ConfigError
 from lakebed.transform.ops import register
 from lakebed.transform.ops._dual import Dual
-from lakebed.transform.ops._stats import MODE_TYPES, mode_value, numeric_stats, value_sql
+from lakebed.transform.ops._stats import (
+    MODE_TYPES,
+    is_missing,
+    mode_value,
+    numeric_stats,
+    value_sql,
+)
 from lakebed.transform.ops._validity import DATA_TYPES, advanced_name, invalid, valid_number
 from lakebed.transform.ops.base import ROW, Ctx, Operation, Param, literal, quote
-from lakebed.transform.ops.quality_missing import custom_value
+from lakebed.transform.ops.quality_missing import custom_value, last_valid
 
 CATEGORY = "data quality: invalid"
 PARAMS: dict[str, Param] = {
@@ -242,13 +248,7 @@ class ReplaceWithLastValid(_Replace):
     def replacement(self, p: Mapping[str, Any], ctx: Ctx, d: Dual) -> str:
         col = p["sourceColumn"]
         bad = invalid(d, ctx, col, p["columnDataType"], p.get("advancedDataType"))
-        from lakebed.transform.ops._stats import is_missing
-
-        return (
-            f"last_value(CASE WHEN NOT {bad} AND NOT {is_missing(ctx, col)} THEN {quote(col)} "
-            f"END IGNORE NULLS) OVER (ORDER BY {ROW} ROWS BETWEEN UNBOUNDED PRECEDING AND "
-            "1 PRECEDING)"
-        )
+        return last_valid(ctx, col, f"({bad} OR {is_missing(ctx, col)})")
 
 
 class _ReplaceRolling(_Replace):
@@ -277,8 +277,6 @@ class _ReplaceRolling(_Replace):
             )
         d = Dual(ctx)
         bad = invalid(d, ctx, col, "number", None)
-        from lakebed.transform.ops._stats import is_missing
-
         expr = (
             f"CASE WHEN {bad} OR {is_missing(ctx, col)} THEN {self.replacement(p, ctx, d)} "
             f"ELSE {quote(col)} END"

@@ -9,6 +9,7 @@ with an average or median makes it DOUBLE; other fills keep the column's type.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -16,6 +17,7 @@ import pyarrow as pa
 
 from lakebed.errors import ConfigError
 from lakebed.transform.ops import register
+from lakebed.transform.ops._common import require_numeric
 from lakebed.transform.ops._stats import (
     MODE_TYPES,
     is_missing,
@@ -24,19 +26,11 @@ from lakebed.transform.ops._stats import (
     sql_type,
     value_sql,
 )
-from lakebed.transform.ops.base import NUMERIC, ROW, Ctx, Operation, Param, literal, quote
+from lakebed.transform.ops._validity import DATA_TYPES
+from lakebed.transform.ops.base import ROW, Ctx, Operation, Param, literal, quote
 
 CATEGORY = "data quality: missing"
 SRC = {"sourceColumn": Param("column", doc="the column with missing values")}
-
-
-def _need_numeric(p: Mapping[str, Any], schema: pa.Schema, param: str = "sourceColumn") -> None:
-    col = p[param]
-    if not any(test(schema.field(col).type) for test in NUMERIC):
-        raise ConfigError(
-            f"{param} {col!r} is {schema.field(col).type}, not a number",
-            fix="pick a numeric column, or convert it first (TO_DOUBLE_COLUMN)",
-        )
 
 
 class _Fill(Operation):
@@ -65,7 +59,7 @@ class _FillStat(_Fill):
     stat = "mean"
 
     def check(self, p: Mapping[str, Any], schema: pa.Schema) -> None:
-        _need_numeric(p, schema)
+        require_numeric(p, schema, self.name)
 
     def fit(self, p: Mapping[str, Any], ctx: Ctx) -> Any:
         if self.stat == "median":
@@ -82,7 +76,7 @@ class _FillStat(_Fill):
 
 def _as_double(ctx: Ctx, col: str) -> Ctx:
     fields = [pa.field(f.name, pa.float64()) if f.name == col else f for f in ctx.schema]
-    return Ctx(ctx.input, pa.schema(fields), ctx.dialect, ctx.state, ctx.condition)
+    return dataclasses.replace(ctx, schema=pa.schema(fields))
 
 
 @register
@@ -153,9 +147,6 @@ class FillWithMostFrequent(FillWithMode):
         return super().fill({**p, "modeType": "MINIMUM"}, ctx)
 
 
-COLUMN_DATA_TYPES = ("string", "number", "boolean", "date", "timestamp", "unsupported")
-
-
 def custom_value(ctx: Ctx, col: str, raw: str, param: str = "value") -> str:
     """The user's ``raw`` value as a literal of ``col``'s type; ConfigError when it isn't one."""
     target = sql_type(ctx, col)
@@ -200,9 +191,7 @@ class FillWithCustom(_Fill):
     doc = "Fill missing values with a given value (of the column's type)."
     params = {
         **SRC,
-        "columnDataType": Param(
-            "choice", required=False, default="string", choices=COLUMN_DATA_TYPES
-        ),
+        "columnDataType": Param("choice", required=False, default="string", choices=DATA_TYPES),
         "value": Param("value", doc="the value to fill in"),
     }
     examples = (

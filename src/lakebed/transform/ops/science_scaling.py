@@ -17,22 +17,14 @@ import pyarrow as pa
 
 from lakebed.errors import ConfigError
 from lakebed.transform.ops import register
+from lakebed.transform.ops._common import require_numeric
 from lakebed.transform.ops._dual import num
 from lakebed.transform.ops._stats import numeric_stats
-from lakebed.transform.ops.base import NUMERIC, Ctx, Operation, Param, literal, quote
+from lakebed.transform.ops.base import Ctx, Operation, Param, literal, quote
 from lakebed.transform.ops.outliers import SKEW_FUNCTIONS, skew_expr
 
 CATEGORY = "data science: scaling"
 SRC_TGT = {"sourceColumn": Param("column"), "targetColumn": Param("new_column")}
-
-
-def _numeric(p: Mapping[str, Any], schema: pa.Schema) -> None:
-    col = p["sourceColumn"]
-    if not any(test(schema.field(col).type) for test in NUMERIC):
-        raise ConfigError(
-            f"sourceColumn {col!r} is {schema.field(col).type}, not a number",
-            fix="pick a numeric column, or convert it first (TO_DOUBLE_COLUMN)",
-        )
 
 
 def _x(p: Mapping[str, Any]) -> str:
@@ -50,7 +42,7 @@ class _Scaler(Operation):
     params: ClassVar[Mapping[str, Param]] = SRC_TGT
 
     def check(self, p: Mapping[str, Any], schema: pa.Schema) -> None:
-        _numeric(p, schema)
+        require_numeric(p, schema, self.name)
 
     def expr(self, p: Mapping[str, Any], s: Mapping[str, Any]) -> str:
         raise NotImplementedError
@@ -180,7 +172,7 @@ class Binarization(Operation):
     )
 
     def check(self, p: Mapping[str, Any], schema: pa.Schema) -> None:
-        _numeric(p, schema)
+        require_numeric(p, schema, self.name)
 
     def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
         x, t = _x(p), num(p["threshold"])
@@ -223,7 +215,7 @@ class Skewness(Operation):
     )
 
     def check(self, p: Mapping[str, Any], schema: pa.Schema) -> None:
-        _numeric(p, schema)
+        require_numeric(p, schema, self.name)
         value = p["value"]
         if value is not None and (value <= 0 or (p["skewFunction"] == "LOG" and value == 1)):
             raise ConfigError(
@@ -289,7 +281,7 @@ class Bucketization(Operation):
     )
 
     def check(self, p: Mapping[str, Any], schema: pa.Schema) -> None:
-        _numeric(p, schema)
+        require_numeric(p, schema, self.name)
         if (p["splits"] is None) == (p["percentage"] is None):
             raise ConfigError(
                 "BUCKETIZATION needs exactly one of splits and percentage",

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from lakebed.errors import ConfigError
 from lakebed.transform.ops import register
-from lakebed.transform.ops._common import escape_regex, positive, text_of
+from lakebed.transform.ops._common import escape_regex, positions, positive, text_of
 from lakebed.transform.ops.base import Ctx, Operation, Param, literal
 
 CATEGORY = "column structure"
@@ -254,12 +254,7 @@ class SplitColumnBetweenPositions(_Split):
     )
 
     def count(self, p: Mapping[str, Any]) -> int:
-        positive(p, self.name, "startPosition", "endPosition")
-        if p["endPosition"] < p["startPosition"]:
-            raise ConfigError(
-                f"{self.name}: endPosition is before startPosition",
-                fix="give endPosition >= startPosition",
-            )
+        positions(p, self.name)
         return 3
 
     def parts(self, p: Mapping[str, Any], ctx: Ctx, s: str) -> list[str]:

@@ -23,9 +23,10 @@ from lakebed.transform.ops._common import (
     after,
     check_regex,
     new_column,
+    one_of,
     operand,
+    positions,
     positive,
-    source_or_value,
     text_of,
 )
 from lakebed.transform.ops.base import Ctx, Operation, Param, literal, quote
@@ -54,17 +55,12 @@ class _Func(Operation):
         raise NotImplementedError
 
     def check(self, p: Mapping[str, Any], schema: pa.Schema) -> None:
-        source_or_value(p, self.name)
+        one_of(p, "sourceColumn", "value", self.name)
         new_column(p, schema)
         for name in ("position", "count"):
             positive(p, self.name, name, zero=name == "count")
         if "startPosition" in p:
-            positive(p, self.name, "startPosition", "endPosition")
-            if p["endPosition"] < p["startPosition"]:
-                raise ConfigError(
-                    f"{self.name}: endPosition is before startPosition",
-                    fix="give endPosition >= startPosition",
-                )
+            positions(p, self.name)
 
     def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
         expr = self.expr(p, ctx, operand(ctx, p))

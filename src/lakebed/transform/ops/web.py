@@ -14,9 +14,10 @@ from typing import Any
 import pyarrow as pa
 
 from lakebed.transform.ops import register
+from lakebed.transform.ops._common import one_of, operand
 from lakebed.transform.ops._dual import Dual
-from lakebed.transform.ops.base import Ctx, Operation, Param, literal, quote
-from lakebed.transform.ops.math import TARGET, as_number, one_of
+from lakebed.transform.ops.base import Ctx, Operation, Param, literal
+from lakebed.transform.ops.math import TARGET, as_number
 
 CATEGORY = "web"
 _OCTET = "([0-9]{1,3})"
@@ -36,10 +37,7 @@ class WebFunction(Operation):
 
     def text(self, p: Mapping[str, Any], ctx: Ctx) -> str:
         """The input as text."""
-        if p.get("sourceColumn") is None:
-            return literal(str(p["value"]))
-        col = p["sourceColumn"]
-        return quote(col) if ctx.is_string(col) else f"CAST({quote(col)} AS VARCHAR)"
+        return operand(ctx, p)
 
 
 @register

@@ -10,6 +10,7 @@ are the sample ones. Ties in ROLLING_MODE go to the smallest value.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -17,8 +18,9 @@ import pyarrow as pa
 
 from lakebed.errors import ConfigError
 from lakebed.transform.ops import register
+from lakebed.transform.ops._common import require_numeric
 from lakebed.transform.ops._dual import Dual
-from lakebed.transform.ops.base import NUMERIC, ROW, Ctx, Operation, Param, quote
+from lakebed.transform.ops.base import ROW, Ctx, Operation, Param, quote
 from lakebed.transform.ops.datetime_calc import UNITS, add_units
 from lakebed.transform.ops.datetime_parts import source_ts
 
@@ -91,12 +93,7 @@ class _Window(Operation):
             if p.get(key) is not None and p[key] < 0:
                 raise ConfigError(f"{key} must not be negative", fix=f"give {key} as 0 or more")
         if self.numeric:
-            t = schema.field(p["sourceColumn"]).type
-            if not any(test(t) for test in NUMERIC):
-                raise ConfigError(
-                    f"sourceColumn {p['sourceColumn']!r} is {t}, not a number",
-                    fix="pick a numeric column, or convert it first (TO_DOUBLE_COLUMN)",
-                )
+            require_numeric(p, schema, self.name)
 
     def expr(self, p: Mapping[str, Any], ctx: Ctx) -> str:
         raise NotImplementedError
@@ -160,7 +157,7 @@ class _ListWindow(_Window):
         window = over(p, ctx, _frame(p))
         gathered = f"list_filter(list({x}) {window}, lambda e: e IS NOT NULL)"
         inner = f"SELECT *, {gathered} AS {LIST} FROM {ctx.input}"
-        sub = Ctx(f"({inner}) AS __lb_win", ctx.schema, ctx.dialect, ctx.state, ctx.condition)
+        sub = dataclasses.replace(ctx, input=f"({inner}) AS __lb_win")
         expr = self.from_list(p, d, LIST)
         return d.done(sub.project(add=[(p["targetColumn"], expr, p["sourceColumn"])]))
 
@@ -354,7 +351,7 @@ class Session(_Window):
             f"{over(q, ctx, 'ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING')}"
         )
         inner = f"SELECT *, {ts} AS __lb_t, {prev} AS __lb_prev FROM {ctx.input}"
-        sub = Ctx(f"({inner}) AS __lb_s", ctx.schema, ctx.dialect, ctx.state, ctx.condition)
+        sub = dataclasses.replace(ctx, input=f"({inner}) AS __lb_s")
         gap = add_units(d, "__lb_prev", p["value"], p["units"])
         start = (
             "CASE WHEN __lb_t IS NULL THEN 0 WHEN __lb_prev IS NULL OR "
