@@ -11,7 +11,7 @@ any job starts.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
@@ -19,6 +19,7 @@ import pyarrow as pa
 from lakebed.errors import ConfigError, QueryError
 from lakebed.transform.conditions import predicate
 from lakebed.transform.engines.base import Engine
+from lakebed.transform.lookups import Lookups
 from lakebed.transform.ops.base import ROW, Ctx, quote
 from lakebed.transform.recipe import BoundStep, Recipe, RecipeError
 
@@ -43,6 +44,8 @@ class Built:
     """The visible schema of the last relation (the input's when there are no steps)."""
     in_order: bool = False
     """True when the engine yields the last relation in row order without sorting it."""
+    lookups: list[int] = field(default_factory=list)
+    """Numbers of the steps run once per distinct value (:mod:`~lakebed.transform.lookups`)."""
 
 
 def visible(schema: pa.Schema) -> pa.Schema:
@@ -77,11 +80,14 @@ def build(
     fit: bool = True,
     prefix: str = "step",
     secondary: Secondary | None = None,
+    lookups: bool = True,
 ) -> Built:
     """Create one view per step of ``recipe`` over relation ``source`` on ``engine``.
 
     ``states`` are fitted states from a published version (reused as they are); without them,
     steps that learn are fitted on the data now (``fit=False`` makes that an error instead).
+    With ``lookups``, costly steps over text columns with few distinct values run once per
+    value (:mod:`~lakebed.transform.lookups`).
     """
     current = source
     schema = visible(engine.schema(source))
@@ -92,6 +98,7 @@ def build(
     given = list(states or [])[: len(recipe.bound)]
     given += [None] * (len(recipe.bound) - len(given))
     fitted = [b.op.learns and fit and given[i] is None for i, b in enumerate(recipe.bound)]
+    tracker = Lookups(engine, source, schema) if lookups else None
     for i, bound in enumerate(recipe.bound):
         state = given[i]
         _check_columns(bound, schema)
@@ -119,11 +126,13 @@ def build(
                         "fitted state for it",
                         fix="publish the recipe again with fit_on=TABLE, or apply it unfitted",
                     )
-                state = _fit(engine, bound, ctx, current if stacked else None, in_order)
+                state = _fit(engine, bound, ctx, current if stacked else None, in_order, tracker)
             ctx.state = state
             sql = bound.op.sql(bound.params, ctx)
             name = f"{prefix}_{bound.number}"
             engine.create_view(name, sql)
+            if tracker is not None:
+                tracker.step(bound, ctx, sql, name)
         except RecipeError:
             raise
         except (ConfigError, QueryError) as exc:
@@ -141,25 +150,43 @@ def build(
             in_order = False
             if any(fitted[i + 1 :]):
                 current, in_order, stacked = engine.materialize(current), True, False
-    return Built(current, out_states, schemas, schema, in_order)
+                if tracker is not None:
+                    tracker.rebase(current, schema)
+    done = tracker.steps if tracker is not None else []
+    return Built(current, out_states, schemas, schema, in_order, done)
 
 
-def _fit(engine: Engine, bound: BoundStep, ctx: Ctx, stacked: str | None, in_order: bool) -> Any:
-    """Fit ``bound`` on its input; when that is a stack of views (``stacked``), on a copy of
-    just the columns the step names.
+def _fit(
+    engine: Engine,
+    bound: BoundStep,
+    ctx: Ctx,
+    stacked: str | None,
+    in_order: bool,
+    tracker: Lookups | None,
+) -> Any:
+    """Fit ``bound`` on its input; when that is a stack of views (``stacked``), on just the
+    columns the step names: read from the base relation when no step since changed them,
+    else from a copy.
 
     A fit filters and groups the columns it reads; pushed down through the views, a filter
     repeats each step's expression wherever the next step uses the column (exponentially in
     the depth), and every fit would recompute the chain. The copy computes it once."""
     if stacked is None or not (columns := _named_columns(bound, ctx.schema)):
         return bound.op.fit(bound.params, ctx)
-    table = engine.materialize(stacked, columns, sort=not in_order)
+    copy = tracker is None or not tracker.unchanged(columns)
+    if copy:
+        table = engine.materialize(stacked, columns, sort=not in_order)
+    else:
+        table = f"{stacked}_fit"
+        names = ", ".join(map(quote, [ROW, *columns]))
+        engine.create_view(table, f"SELECT {names} FROM {quote(tracker.base)}")  # type: ignore[union-attr]
     try:
         return bound.op.fit(bound.params, replace(ctx, input=quote(table)))
     except QueryError:  # the fit reads more columns than its parameters name: use them all
         return bound.op.fit(bound.params, ctx)
     finally:
-        engine.drop(table)
+        if copy:
+            engine.drop(table)
 
 
 def _named_columns(bound: BoundStep, schema: pa.Schema) -> list[str]:

@@ -1,0 +1,355 @@
+"""Costly text steps evaluated once per distinct value instead of once per row.
+
+Categorical text columns (a city, a product name, a status) hold a few distinct values in
+millions of rows, and recipes clean them with regular expressions and word-by-word lambdas
+that cost microseconds per row. When a step changes columns as a function of one text column
+alone, and that column holds at most :data:`LIMIT` distinct values, :class:`Lookups` runs the
+step's own SQL over the distinct values (a relation of a few rows) and replaces the step's view
+with a lookup of the results: a ``CASE`` tree of comparisons, which every engine runs, giving
+the same values the step would, byte for byte.
+
+The distinct values of a column are found once, on the base relation (the input, or the last
+materialised copy), and carried forward: a lookup step's outputs are the mapped values, and a
+step that passes a column through unchanged keeps its values (a filter may drop some; a superset
+is still a complete lookup). Any step this module cannot read forgets them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from lakebed.errors import QueryError
+from lakebed.query.sources import duckdb_type, quote_str
+from lakebed.transform.engines.base import Engine
+from lakebed.transform.ops.base import ROW, Ctx, Native, quote
+from lakebed.transform.recipe import BoundStep
+
+LIMIT = 256
+"""Most distinct values a column may hold for its steps to become lookups."""
+
+SAMPLE = 65_536
+"""Rows read first to rule out columns with many distinct values cheaply."""
+
+_COSTLY = ("regexp", "split", "strptime", "levenshtein", "jaro", "damerau", "list_")
+"""Function names (parts of) worth replacing by a lookup; any lambda is also costly."""
+
+_VOLATILE = frozenset(
+    {
+        "random", "uuid", "gen_random_uuid", "uuidv4", "uuidv7", "now", "current_timestamp",
+        "current_date", "current_time", "get_current_timestamp", "get_current_time", "today",
+        "nextval", "currval", "setseed", "transaction_timestamp",
+    }
+)  # fmt: skip
+
+_parser = duckdb.connect(":memory:")
+_parser_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A step's SELECT read as output columns over its input relation."""
+
+    outputs: list[tuple[str, frozenset[str] | None]]
+    """Each output column in order: the input columns it reads, or None for a pass-through."""
+    costly: bool
+    """Whether a changed column's expression uses a costly function or a lambda."""
+    volatile: bool
+    """Whether an expression calls a function that is not deterministic."""
+
+    @property
+    def kept(self) -> set[str]:
+        """Columns passed through unchanged."""
+        return {name for name, reads in self.outputs if reads is None}
+
+    def local(self) -> str | None:
+        """The one input column every changed output reads (and nothing else), if any."""
+        reads = {frozenset(r) for _, r in self.outputs if r is not None}
+        if self.volatile or len(reads) != 1:
+            return None
+        (only,) = reads
+        return next(iter(only)) if len(only) == 1 else None
+
+
+def shape(sql: str, source: str) -> Shape | None:
+    """``sql`` as a :class:`Shape` when it is a plain per-row SELECT over ``source`` (no
+    joins, filters, grouping, windows, subqueries or stars); None otherwise."""
+    if isinstance(sql, Native):
+        return None
+    with _parser_lock:
+        try:
+            text = _parser.sql(f"SELECT json_serialize_sql({quote_str(sql)})").fetchall()
+        except duckdb.Error:
+            return None
+    tree = json.loads(text[0][0])
+    if tree.get("error") or len(tree["statements"]) != 1:
+        return None
+    node = tree["statements"][0]["node"]
+    source_table = node.get("from_table") or {}
+    if (
+        node.get("type") != "SELECT_NODE"
+        or source_table.get("type") != "BASE_TABLE"
+        or source_table.get("table_name") != source
+        or source_table.get("alias")
+        or node.get("where_clause")
+        or node.get("group_expressions")
+        or node.get("having")
+        or node.get("qualify")
+        or node.get("modifiers")
+        or node.get("sample")
+        or node.get("cte_map", {}).get("map")
+    ):
+        return None
+    outputs: list[tuple[str, frozenset[str] | None]] = []
+    costly = volatile = False
+    for item in node["select_list"]:
+        refs = _columns(item, frozenset())
+        if refs is None:
+            return None
+        names = item.get("column_names", [])
+        if item["class"] == "COLUMN_REF" and len(names) == 1 and item["alias"] in ("", names[0]):
+            outputs.append((names[0], None))
+            continue
+        if not item["alias"]:
+            return None
+        functions = set(_functions(item))
+        costly = costly or any(c in f for f in functions for c in _COSTLY) or "" in functions
+        volatile = volatile or bool(functions & _VOLATILE)
+        outputs.append((item["alias"], frozenset(refs)))
+    return Shape(outputs, costly, volatile)
+
+
+def _children(node: Any) -> Iterator[Any]:
+    if isinstance(node, dict):
+        yield from node.values()
+    elif isinstance(node, list):
+        yield from node
+
+
+def _columns(node: Any, bound: frozenset[str]) -> set[str] | None:
+    """Input columns an expression reads (lambda parameters excluded, in their scope); None
+    when it holds a subquery, a window, a star or a qualified reference."""
+    if isinstance(node, dict):
+        kind = node.get("class")
+        if kind in ("SUBQUERY", "WINDOW", "STAR"):
+            return None
+        if kind == "COLUMN_REF":
+            names = node["column_names"]
+            if len(names) != 1:
+                return None
+            return set() if names[0] in bound else {names[0]}
+        if kind == "LAMBDA":
+            params = _columns(node["lhs"], frozenset())
+            if params is None:
+                return None
+            return _columns(node["expr"], bound | params)
+    found: set[str] = set()
+    for child in _children(node):
+        if isinstance(child, dict | list):
+            reads = _columns(child, bound)
+            if reads is None:
+                return None
+            found |= reads
+    return found
+
+
+def _functions(node: Any) -> Iterator[str]:
+    """Function names called in an expression; a lambda counts as ``""``."""
+    if isinstance(node, dict):
+        if node.get("class") == "FUNCTION":
+            yield str(node["function_name"]).lower()
+        elif node.get("class") == "LAMBDA":
+            yield ""
+    for child in _children(node):
+        if isinstance(child, dict | list):
+            yield from _functions(child)
+
+
+class Lookups:
+    """Tracks the distinct values of text columns through a recipe's steps and turns costly
+    steps over them into lookups (see the module's documentation)."""
+
+    def __init__(self, engine: Engine, base: str, schema: pa.Schema) -> None:
+        self._engine = engine
+        self._known: dict[str, list[Any]] = {}
+        self._wide: set[str] = set()
+        self.steps: list[int] = []
+        """Numbers of the steps turned into lookups."""
+        self.rebase(base, schema)
+
+    def rebase(self, base: str, schema: pa.Schema) -> None:
+        """Steps now read ``base`` (a copy of the current values): its columns are raw."""
+        self._base = base
+        self._raw = set(schema.names)
+
+    @property
+    def base(self) -> str:
+        """The relation the current steps stack on (the input, or the last copy)."""
+        return self._base
+
+    def unchanged(self, columns: list[str]) -> bool:
+        """Whether ``columns`` still hold the base relation's values, in its rows."""
+        return set(columns) <= self._raw
+
+    def step(self, bound: BoundStep, ctx: Ctx, sql: str, view: str) -> None:
+        """Account for step view ``view``, made from ``sql`` over ``ctx.input``; recreate it
+        as a lookup when that pays. A query that fails here only forgets what is known."""
+        try:
+            self._step(bound, ctx, sql, view)
+        except QueryError:
+            self._raw, self._known, self._wide = set(), {}, set()
+
+    def _step(self, bound: BoundStep, ctx: Ctx, sql: str, view: str) -> None:
+        form = shape(sql, ctx.input[1:-1].replace('""', '"'))
+        if form is None:
+            self._raw, self._known, self._wide = set(), {}, set()
+            return
+        column = form.local() or ""
+        mapped: dict[str, list[Any]] = {}
+        if column in ctx.schema.names and ctx.is_string(column):
+            values = self._values(column) if form.costly else self._known.get(column)
+            if values:
+                table = self._evaluate(bound, ctx, column, values, form, f"{view}_values")
+                if table is not None:
+                    if form.costly and self._rewrite(view, sql, ctx, column, values, table, form):
+                        self.steps.append(bound.number)
+                    mapped = {
+                        name: table.column(name).to_pylist()
+                        for name, reads in form.outputs
+                        if reads is not None and _is_text(table.schema.field(name).type)
+                    }
+        kept = form.kept
+        self._raw &= kept
+        self._wide &= kept
+        self._known = {c: v for c, v in self._known.items() if c in kept}
+        self._known.update({c: _distinct(v) for c, v in mapped.items()})
+
+    def _values(self, column: str) -> list[Any] | None:
+        """The distinct values of ``column`` (at most :data:`LIMIT`), or None."""
+        if column in self._known:
+            return self._known[column]
+        if column not in self._raw or column in self._wide:
+            return None
+        c, base = quote(column), quote(self._base)
+        run = self._engine.query
+        head = run(f"SELECT count(DISTINCT {c}) AS n FROM (SELECT {c} FROM {base} LIMIT {SAMPLE})")
+        if head.column(0)[0].as_py() <= LIMIT:
+            whole = run(f"SELECT approx_count_distinct({c}) AS n FROM {base}")
+            if whole.column(0)[0].as_py() <= 2 * LIMIT:
+                found = run(f"SELECT DISTINCT {c} AS v FROM {base}").column(0).to_pylist()
+                if len(found) <= LIMIT:
+                    self._known[column] = found
+                    return found
+        self._wide.add(column)
+        return None
+
+    def _evaluate(
+        self, bound: BoundStep, ctx: Ctx, column: str, values: list[Any], form: Shape, name: str
+    ) -> pa.Table | None:
+        """The step's changed columns for each of ``values`` (a row each, in order), computed
+        over relation ``name`` holding them."""
+        schema = ctx.schema
+        arrays = [
+            pa.array(values, f.type) if f.name == column else pa.nulls(len(values), f.type)
+            for f in schema
+        ]
+        self._engine.load_arrow(name, pa.Table.from_arrays(arrays, schema=schema))
+        changed = [n for n, reads in form.outputs if reads is not None]
+        try:
+            sql = bound.op.sql(bound.params, replace(ctx, input=quote(name)))
+            if isinstance(sql, Native):
+                return None
+            cols = ", ".join(quote(n) for n in changed)
+            table = self._engine.query(f"SELECT {ROW}, {cols} FROM ({sql}) ORDER BY {ROW}")
+        except QueryError:
+            return None
+        if table.column(ROW).to_pylist() != list(range(len(values))):
+            return None
+        return table.drop_columns([ROW])
+
+    def _rewrite(
+        self,
+        view: str,
+        sql: str,
+        ctx: Ctx,
+        column: str,
+        values: list[Any],
+        table: pa.Table,
+        form: Shape,
+    ) -> bool:
+        """Recreate ``view`` with its changed columns as lookups of ``column``; keep the
+        step's own view (and return False) when a value cannot be written as a literal or the
+        types differ."""
+        items = []
+        for name, reads in form.outputs:
+            if reads is None:
+                items.append(quote(name))
+                continue
+            field = table.schema.field(name)
+            results = [_literal(v, field.type) for v in table.column(name).to_pylist()]
+            if None in results:
+                return False
+            pairs = dict(zip(values, results, strict=True))
+            items.append(f"CAST({_case(quote(column), pairs)} AS {duckdb_type(field.type)}) "
+                         f"AS {quote(name)}")  # fmt: skip
+        original = self._engine.schema(view)
+        self._engine.create_view(view, f"SELECT {', '.join(items)} FROM {ctx.input}")
+        if self._engine.schema(view) == original:
+            return True
+        self._engine.create_view(view, sql)  # not expected: keep the step's own SQL
+        return False
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def _distinct(values: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(values))
+
+
+def _literal(value: Any, kind: pa.DataType) -> str | None:
+    """``value`` of Arrow type ``kind`` as an exact SQL literal, or None when not supported."""
+    if value is None:
+        return "NULL"
+    if _is_text(kind):
+        return quote_str(value)
+    if pa.types.is_boolean(kind):
+        return "TRUE" if value else "FALSE"
+    if pa.types.is_integer(kind):
+        return str(int(value))
+    if pa.types.is_floating(kind):
+        if math.isnan(value) or math.isinf(value):
+            return f"CAST('{value}' AS DOUBLE)"
+        return repr(float(value))
+    if pa.types.is_date32(kind) and isinstance(value, dt.date):
+        return f"DATE '{value.isoformat()}'"
+    return None
+
+
+def _case(column: str, pairs: dict[Any, str], flat: int = 8) -> str:
+    """A CASE expression giving ``pairs[value]`` for ``column``'s value: a binary search over
+    the sorted keys (byte order, as engines compare text), ending in short WHEN lists."""
+    null = pairs.get(None)
+    keys = sorted(k for k in pairs if k is not None)
+
+    def tree(part: list[str]) -> str:
+        if len(part) <= flat:
+            whens = " ".join(f"WHEN {column} = {quote_str(k)} THEN {pairs[k]}" for k in part)
+            return f"CASE {whens} END"
+        mid = len(part) // 2
+        return (
+            f"CASE WHEN {column} < {quote_str(part[mid])} THEN {tree(part[:mid])} "
+            f"ELSE {tree(part[mid:])} END"
+        )
+
+    body = tree(keys) if keys else "NULL"
+    return f"CASE WHEN {column} IS NULL THEN {null or 'NULL'} ELSE {body} END"

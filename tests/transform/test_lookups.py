@@ -1,0 +1,166 @@
+"""Costly text steps over columns with few distinct values run once per value: the output is
+the same, byte for byte, as running them on every row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from lakebed.transform import Recipe
+from lakebed.transform.engines.duckdb import DuckDBEngine
+from lakebed.transform.lookups import LIMIT, shape
+from lakebed.transform.pipeline import build
+
+TRIM = {"removeLeadingAndTrailingWhitespace": True, "collapseConsecutiveWhitespace": True}
+
+# Values that sort close together, differ only in spaces or case, quote, and leave ASCII.
+AWKWARD = [
+    "", " ", "a", "A", "a ", " a", "ab", "a b", "a  b", "it's", "O'NEIL  o'neil", "Ünïcödé straße",
+    "東京 都", "tab\there", "new\nline", "zz", "z", "Z", "mixed CASE words here", "x" * 300,
+]  # fmt: skip
+
+
+def _data(rows: int = 6_000, seed: int = 1) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    cities = [*AWKWARD, *(f"  city {i}  " for i in range(30)), None]
+    pick = rng.integers(0, len(cities), rows)
+    return pa.table(
+        {
+            "id": pa.array(range(rows), pa.int64()),
+            "city": pa.array([cities[i] for i in pick], pa.string()),
+            # more distinct values than LIMIT: stays per row
+            "code": pa.array([f" c{v} " for v in rng.integers(0, 4 * LIMIT, rows)], pa.string()),
+            "kind": pa.array(rng.choice(["a", "b"], rows).tolist(), pa.string()),
+            "day": pa.array(
+                rng.choice(["2024-01-02", " 2024-02-30", "03/04/2024", "x", None], rows).tolist(),
+                pa.string(),
+            ),
+        }
+    )
+
+
+def _run(recipe: Recipe, data: pa.Table, *, lookups: bool) -> tuple[pa.Table, list[int], Any]:
+    with DuckDBEngine(threads=2) as engine:
+        engine.load_arrow("input", data)
+        built = build(engine, recipe, lookups=lookups)
+        return engine.to_arrow(built.relation), built.lookups, built.states
+
+
+def _both(recipe: Recipe, data: pa.Table) -> tuple[pa.Table, list[int], Any]:
+    plain, none, plain_states = _run(recipe, data, lookups=False)
+    fast, done, states = _run(recipe, data, lookups=True)
+    assert none == []
+    assert fast.schema == plain.schema
+    assert fast.equals(plain)
+    assert states == plain_states
+    return fast, done, states
+
+
+def test_cleaning_steps_become_lookups_with_identical_output() -> None:
+    recipe = (
+        Recipe()
+        .add("REMOVE_COMBINED", sourceColumn="city", **TRIM)  # 1: costly, lookup
+        .add("CAPITAL_CASE", sourceColumn="city")  # 2: lambda, lookup of the trimmed values
+        .add("FILL_WITH_CUSTOM", sourceColumn="city", columnDataType="string", value="?")  # 3
+        .add("CAPITAL_CASE", sourceColumn="code")  # 4: too many values, per row
+        .add("CHANGE_DATA_TYPE", sourceColumn="day", columnDataType="date")  # 5: text to date
+        .add("ORDINAL_ENCODING", sourceColumn="city", targetColumn="city_code")  # 6: learns
+    )
+    out, done, _ = _both(recipe, _data())
+    assert done == [1, 2, 5]
+    assert out.column("city").null_count == 0
+    assert "Ünïcödé Straße" in out.column("city").to_pylist()
+
+
+def test_a_condition_on_another_column_keeps_the_step_per_row() -> None:
+    step = {
+        "Action": {"Operation": "UPPER_CASE", "Parameters": {"sourceColumn": "city"}},
+        "ConditionExpressions": [
+            {"Condition": "IS", "Value": '["a"]', "TargetColumn": "kind"},
+        ],
+    }
+    trim = {"sourceColumn": "city", **{k: str(v).lower() for k, v in TRIM.items()}}
+    recipe = Recipe([{"Action": {"Operation": "REMOVE_COMBINED", "Parameters": trim}}, step])
+    _, done, _ = _both(recipe, _data())
+    assert done == [1]
+
+
+def test_values_carry_through_steps_that_leave_the_column_alone() -> None:
+    """A step that reorders rows forgets what is known; the copy made for a later fit is a new
+    base, where a column's values are found afresh."""
+    recipe = (
+        Recipe()
+        .add("REMOVE_COMBINED", sourceColumn="city", **TRIM)  # 1: lookup
+        .add("UPPER_CASE", sourceColumn="kind")  # 2: passes city through
+        .add("CAPITAL_CASE", sourceColumn="city")  # 3: lookup of step 1's values
+        .add("REMOVE_DUPLICATES", sourceColumn="city")  # 4: a join: forgets, then copied
+        .add("CAPITAL_CASE", sourceColumn="code")  # 5: one row per city left: a lookup
+        .add("FILL_WITH_MODE", sourceColumn="city")  # 6: learns on the deduplicated copy
+    )
+    out, done, states = _both(recipe, _data())
+    assert done == [1, 3, 5]
+    assert out.num_rows < 200  # a row per city, and the rows without one
+    assert out.column("city").null_count == 0
+    assert states[5] is not None
+
+
+def test_many_rows_few_values() -> None:
+    rows = 200_000
+    data = _data(rows, seed=5)
+    recipe = (
+        Recipe()
+        .add("REMOVE_COMBINED", sourceColumn="city", **TRIM)
+        .add("CAPITAL_CASE", sourceColumn="city")
+    )
+    out, done, _ = _both(recipe, data)
+    assert done == [1, 2]
+    assert out.num_rows == rows
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ('SELECT a, lower(b) AS b, __lb_row FROM "s"',
+         [("a", None), ("b", {"b"}), ("__lb_row", None)]),
+        ("SELECT a, b || a AS c FROM s", [("a", None), ("c", {"a", "b"})]),
+        # a lambda's parameter is not a column; a column named like it outside the lambda is
+        ("SELECT list_transform(string_split(b, ' '), lambda w: upper(w)) AS b FROM s",
+         [("b", {"b"})]),
+        ("SELECT list_transform(string_split(b, ' '), lambda w: upper(w)) || w AS b FROM s",
+         [("b", {"b", "w"})]),
+    ],
+)  # fmt: skip
+def test_shape_reads_which_columns_each_output_uses(sql: str, expected: list[Any]) -> None:
+    form = shape(sql, "s")
+    assert form is not None
+    assert [(n, None if r is None else set(r)) for n, r in form.outputs] == expected
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT a FROM s WHERE a > 1",
+        "SELECT a FROM s JOIN t USING (a)",
+        "SELECT * FROM s",
+        "SELECT a, count(*) AS n FROM s GROUP BY a",
+        "SELECT a, row_number() OVER () AS n FROM s",
+        "SELECT a, (SELECT max(a) FROM s) AS m FROM s",
+        "SELECT a FROM other",
+        "SELECT a FROM s ORDER BY a",
+        "not sql at all",
+    ],
+)
+def test_shape_refuses_what_is_not_a_plain_per_row_select(sql: str) -> None:
+    assert shape(sql, "s") is None
+
+
+def test_shape_flags_costly_and_volatile_expressions() -> None:
+    costly = shape("SELECT regexp_replace(b, 'x', 'y') AS b FROM s", "s")
+    cheap = shape("SELECT lower(b) AS b FROM s", "s")
+    volatile = shape("SELECT b || random() AS b FROM s", "s")
+    assert costly is not None and costly.costly and costly.local() == "b"
+    assert cheap is not None and not cheap.costly and cheap.local() == "b"
+    assert volatile is not None and volatile.local() is None
