@@ -274,6 +274,14 @@ class Lake:
         assert snapshot_id is not None
         return bookmarks.rewind(name, snapshot_id=snapshot_id)
 
+    def unlock_bookmark(self, ident: str, name: str) -> str:
+        """Free bookmark ``name`` from a load that died where lakebed cannot see it (another
+        host, a container that is gone): its run is settled as the same host would settle it.
+        Returns what was done, in words."""
+        from lakebed.ingest import unlock_bookmark
+
+        return unlock_bookmark(self, ident, name)
+
     def runs(
         self, *, job: str | None = None, target: str | None = None, limit: int = 50
     ) -> list[RunRecord]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-import click
+import typer
 
 from lakebed.cli import catalog as _catalog  # noqa: F401 - registers the catalog commands
 from lakebed.cli import ingest as _ingest  # noqa: F401 - registers ingest and bookmarks
@@ -29,12 +29,16 @@ def main(argv: list[str] | None = None) -> int:
         if exc.fix:
             errors.print(f"[bold]fix:[/bold] {exc.fix}", highlight=False)
         return _exit(1, argv)
-    except click.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:  # typer vendors click: its usage errors derive from this
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()  # "Usage: ... / Try ... --help / Error: ..."
+        else:
+            errors.print(f"Error: {exc.format_message()}", highlight=False, markup=False)
         return _exit(exc.exit_code, argv)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return _exit(exc.exit_code, argv)
-    except click.exceptions.Abort:
+    except typer.Abort:
         errors.print("aborted")
         return _exit(130, argv)
     return _exit(0, argv)

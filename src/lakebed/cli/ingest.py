@@ -51,10 +51,20 @@ def ingest(
     table: Annotated[str | None, typer.Option(help="Database table to read.")] = None,
     query: Annotated[str | None, typer.Option(help="SELECT to read from the database.")] = None,
     format: Annotated[str | None, typer.Option(help="File format (default: detected).")] = None,
+    format_options: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format-option",
+            help="Reader option KEY=VALUE (repeatable), e.g. delimiter=; or header=false.",
+        ),
+    ] = None,
     partition_by: Annotated[
         list[str] | None, typer.Option("--partition-by", help="e.g. 'day(ts)' (repeatable).")
     ] = None,
-    sort_by: Annotated[list[str] | None, typer.Option("--sort-by", help="Column [desc].")] = None,
+    sort_by: Annotated[
+        list[str] | None,
+        typer.Option("--sort-by", help="A column, optionally followed by desc, e.g. 'score desc'."),
+    ] = None,
     target_file_size: Annotated[
         str | None, typer.Option(help="Data file size, e.g. 256MB.")
     ] = None,
@@ -63,6 +73,16 @@ def ingest(
         typer.Option("--type", help="COLUMN=TYPE for a new table, e.g. amount=decimal(12,2)."),
     ] = None,
     op_column: Annotated[str, typer.Option(help="CDC operation column (I/U/D).")] = "Op",
+    sequence_column: Annotated[
+        str | None, typer.Option(help="CDC: column that orders the changes of a key.")
+    ] = None,
+    partition_column: Annotated[
+        str | None, typer.Option(help="Database: column to split the read into key ranges.")
+    ] = None,
+    lock_ttl: Annotated[
+        str | None,
+        typer.Option(help="How long this load's bookmark lock outlives its last heartbeat."),
+    ] = None,
     schema_policy: Annotated[str, typer.Option(help="evolve or strict.")] = "evolve",
     on_incompatible: Annotated[
         str, typer.Option(help="Values that don't fit: quarantine or error.")
@@ -82,6 +102,9 @@ def ingest(
         "partition_by": partition_by or (),
         "sort_by": sort_by or (),
         "op_column": op_column,
+        "sequence_column": sequence_column,
+        "partition_column": partition_column,
+        "format_options": dict(_option(o) for o in format_options or ()),
         "types": dict(_pair(t) for t in types or ()),
         "schema_policy": schema_policy,
         "on_incompatible": on_incompatible,
@@ -89,6 +112,8 @@ def ingest(
     }
     if target_file_size is not None:
         options["target_file_size"] = target_file_size
+    if lock_ttl is not None:
+        options["lock_ttl"] = lock_ttl
     with render.load_bar(f"ingest into {into}") as progress:
         report = st.lake.ingest(source, into=into, progress=progress, **options)
     if st.as_json:
@@ -104,6 +129,16 @@ def _pair(text: str) -> tuple[str, str]:
     if not sep or not column.strip() or not kind.strip():
         raise typer.BadParameter(f"{text!r} is not COLUMN=TYPE", param_hint="--type")
     return column.strip(), kind.strip()
+
+
+def _option(text: str) -> tuple[str, str | bool]:
+    """A ``--format-option KEY=VALUE``: true/false become booleans, the rest stays text (so
+    ``delimiter=;`` or ``delimiter=#`` mean what they say)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise typer.BadParameter(f"{text!r} is not KEY=VALUE", param_hint="--format-option")
+    flag = {"true": True, "yes": True, "false": False, "no": False}.get(value.strip().lower())
+    return key.strip(), value if flag is None else flag
 
 
 def summary_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -135,9 +170,19 @@ def bookmarks(
     to_value: Annotated[
         str | None, typer.Option(help="... or to this column value (database loads).")
     ] = None,
+    unlock: Annotated[
+        str | None,
+        typer.Option(
+            help="Release this bookmark's lock held by a run that died (e.g. on another host); "
+            "the run is marked failed and its quarantined records taken back."
+        ),
+    ] = None,
 ) -> None:
-    """List a table's incremental-load bookmarks; reset or rewind one."""
+    """List a table's incremental-load bookmarks; reset, rewind or unlock one."""
     st = state(ctx)
+    if unlock:
+        render.console.print(st.lake.unlock_bookmark(table, unlock), highlight=False)
+        return
     if reset:
         st.lake.reset_bookmark(table, reset)
         render.console.print(f"bookmark {reset} reset: the next load starts from the beginning")

@@ -27,7 +27,15 @@ if TYPE_CHECKING:
     from lakebed.ingest.sources import Source
     from lakebed.lake import Lake
 
-__all__ = ["IngestOptions", "IngestReport", "Progress", "ingest", "open_source", "parse_size"]
+__all__ = [
+    "IngestOptions",
+    "IngestReport",
+    "Progress",
+    "ingest",
+    "open_source",
+    "parse_size",
+    "unlock_bookmark",
+]
 
 #: URL schemes read as databases (SQLAlchemy dialects, with or without a ``+driver``).
 DATABASE_SCHEMES = ("postgresql", "postgres", "mysql", "mariadb", "sqlite", "mssql", "oracle")
@@ -95,3 +103,13 @@ def ingest(
     settings = IngestOptions.build(**options)
     opened = open_source(lake, source, settings)
     return Load(lake.catalog, opened, into, settings, job=job or "ingest", progress=progress).run()
+
+
+def unlock_bookmark(lake: Lake, ident: str, name: str) -> str:
+    """Release bookmark ``name`` of table ``ident`` from a run that died where lakebed cannot
+    see it (another host, a container that is gone), without waiting for its heartbeat to
+    expire: the run is marked failed and its quarantined records taken back (or succeeded, if
+    its commit landed). Returns what was done, in words."""
+    from lakebed.ingest.recovery import unlock
+
+    return unlock(lake.catalog, ident, name)

@@ -164,24 +164,68 @@ class Bookmarks:
 
     def rewind(self, name: str, *, snapshot_id: int) -> str:
         """Set bookmark ``name`` back to what it was when ``snapshot_id`` was committed; the
-        next load reloads what came after. Returns the state in words."""
+        next load reloads what came after. Returns the state in words.
+
+        The state comes from the newest summary carrying the bookmark in the snapshot's
+        ancestry. When expiry cut that ancestry before one was found, it is the current
+        property if no retained snapshot since ``snapshot_id`` moved the bookmark (rewinding
+        to the current snapshot, e.g. an ``optimize`` after expiry, changes nothing). Otherwise
+        the state is unknown, and a :class:`NotFoundError` says so: forgetting the bookmark
+        would make the next load read everything again."""
         self._require(name)
         key = PREFIX + name
-        metadata = self.table.iceberg.metadata
-        snap = metadata.snapshot_by_id(snapshot_id)
-        if snap is None:
-            self.table.snapshot(snapshot_id)  # raises NotFoundError listing recent ids
-        value = None
-        while snap is not None:
-            if snap.summary is not None and key in snap.summary.additional_properties:
-                value = snap.summary.additional_properties[key]
-                break
-            parent = snap.parent_snapshot_id
-            snap = None if parent is None else metadata.snapshot_by_id(parent)
         self.table.refresh()
+        metadata = self.table.iceberg.metadata
+        target = metadata.snapshot_by_id(snapshot_id)
+        if target is None:
+            self.table.snapshot(snapshot_id)  # raises NotFoundError listing recent ids
+        value, cut = self._in_ancestry(key, snapshot_id)
+        if value is None and cut:
+            if not self._unmoved_since(key, snapshot_id):
+                raise NotFoundError(
+                    f"the state of bookmark {name!r} at snapshot {snapshot_id} of table "
+                    f"{self.table.ident} is unknown: the snapshots that moved it up to then "
+                    "were expired",
+                    fix="rewind to a later retained snapshot that a load committed (`lakebed "
+                    f"runs --table {self.table.ident}` lists them), rewind a database bookmark "
+                    f"to a value (--to-value), or reset it explicitly (--reset {name}) to load "
+                    "everything again",
+                )
+            value = self.table.properties[key]
         with self.table.iceberg.transaction() as txn:
             if value is None:
                 txn.remove_properties(key)
             else:
                 txn.set_properties({key: value})
         return "nothing loaded" if value is None else json.loads(value).get("summary", "")
+
+    def _in_ancestry(self, key: str, snapshot_id: int) -> tuple[str | None, bool]:
+        """The newest value of ``key`` in the summaries from ``snapshot_id`` back, and whether
+        the walk was cut by expiry (True) rather than ending at the table's first snapshot.
+
+        Expiry may leave the oldest retained snapshot without a parent id, so the first
+        snapshot is told by its sequence number (1); a table without sequence numbers (format
+        v1) cannot tell, and counts as cut."""
+        metadata = self.table.iceberg.metadata
+        snap = metadata.snapshot_by_id(snapshot_id)
+        while snap is not None:
+            if snap.summary is not None and key in snap.summary.additional_properties:
+                return snap.summary.additional_properties[key], False
+            parent = snap.parent_snapshot_id
+            if parent is None:
+                return None, snap.sequence_number != 1
+            snap = metadata.snapshot_by_id(parent)
+        return None, True
+
+    def _unmoved_since(self, key: str, snapshot_id: int) -> bool:
+        """Whether the current snapshot descends from ``snapshot_id`` through retained
+        snapshots none of which moved bookmark ``key``: then its state at ``snapshot_id`` is
+        the current property."""
+        metadata = self.table.iceberg.metadata
+        snap = self.table.iceberg.current_snapshot()
+        while snap is not None and snap.snapshot_id != snapshot_id:
+            if snap.summary is not None and key in snap.summary.additional_properties:
+                return False
+            parent = snap.parent_snapshot_id
+            snap = None if parent is None else metadata.snapshot_by_id(parent)
+        return snap is not None

@@ -169,3 +169,29 @@ def without_null_keys(
         if not ok
     ]
     return batch.filter(mask), bad
+
+
+#: The CDC operations a change row may carry (in any case): insert, update, delete.
+CDC_OPS = ("I", "U", "D")
+
+
+def without_bad_ops(
+    batch: pa.RecordBatch, op_column: str, source: str, locate: Locator
+) -> tuple[pa.RecordBatch, list[BadRecord]]:
+    """``batch`` without change rows whose operation is not I, U or D (any case), and those:
+    an unknown or missing operation is not guessed to be an upsert."""
+    ops = batch.column(op_column)
+    if not pa.types.is_string(ops.type) and not pa.types.is_large_string(ops.type):
+        ops = ops.cast(pa.string())
+    upper = pc.utf8_upper(ops)
+    known = pc.fill_null(pc.is_in(upper, value_set=pa.array(CDC_OPS)), False)
+    if pc.all(known).as_py():
+        return batch, []
+    bad = []
+    for i, ok in enumerate(known.to_pylist()):
+        if not ok:
+            value = ops[i].as_py()
+            what = "is null" if value is None else f"is {value!r}"
+            reason = f"operation column {op_column!r} {what}, not one of I, U, D"
+            bad.append(BadRecord(source, locate(batch, i), reason, raw_row(batch, i)))
+    return batch.filter(known), bad

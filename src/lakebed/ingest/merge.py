@@ -217,7 +217,14 @@ def apply_changes(
 
 def check_keys(schema: pa.Schema, keys: Sequence[str], op_column: str | None, source: str) -> None:
     """Keys (and the CDC op column) must be in the rows."""
-    missing = [k for k in [*keys, *([op_column] if op_column else [])] if k not in schema.names]
+    if op_column and op_column not in schema.names:
+        raise SchemaError(
+            f"{source} has no operation column {op_column!r} (mode 'cdc' reads I/U/D from it)",
+            fix="name the operation column with op_column= (--op-column); a full-load file "
+            "without one (as DMS writes LOAD*.csv) loads with mode 'merge' (--mode merge) "
+            f"on the same keys. Its columns: {', '.join(schema.names)}",
+        )
+    missing = [k for k in keys if k not in schema.names]
     if missing:
         raise SchemaError(
             f"{source} has no column {', '.join(repr(m) for m in missing)}",

@@ -20,6 +20,25 @@ _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 #: Default size of the data files a load writes (Iceberg's own default is 512 MiB).
 DEFAULT_TARGET_FILE_SIZE = 256 << 20
+#: Default time a bookmark lock outlives its holder's last heartbeat (see ``lock_ttl``).
+DEFAULT_LOCK_TTL = 600.0
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$", re.IGNORECASE)
+_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_seconds(value: float | int | str, what: str = "duration") -> float:
+    """``"90s"``, ``"10m"``, ``"2h"``, ``"1d"`` or a number of seconds, in seconds (> 0)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"{what} {value!r} is not a duration: write it like 90s, 10m or 2h")
+        seconds = float(match.group(1)) * _SECONDS[(match.group(2) or "s").lower()]
+    if seconds <= 0:
+        raise ValueError(f"{what} must be positive, not {value!r}")
+    return seconds
 
 
 def parse_size(value: int | str, what: str = "size") -> int:
@@ -70,6 +89,10 @@ class IngestOptions(BaseModel):
       its last loaded value. The bookmark commits in the same snapshot as the rows.
     ``bookmark``: the bookmark's name (default: derived from the source), so one table can be
       fed incrementally from several sources.
+    ``lock_ttl``: how long the run's record (and its bookmark lock) outlives the run's last
+      heartbeat; the run refreshes it every ``lock_ttl / 4`` while it loads. A run whose
+      process died on another host (or in a container that is gone) is taken over once it
+      has expired.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -82,6 +105,9 @@ class IngestOptions(BaseModel):
     sequence_column: str | None = None
     incremental: bool | str = False
     bookmark: str | None = None
+    #: Seconds (or ``"10m"``, ``"2h"``) a dead run keeps its bookmark locked after its last
+    #: heartbeat.
+    lock_ttl: float = DEFAULT_LOCK_TTL
     # -- source ----------------------------------------------------------------------------
     format: str | None = None
     format_options: dict[str, Any] = Field(default_factory=dict)
@@ -98,15 +124,22 @@ class IngestOptions(BaseModel):
     types: dict[str, str] = Field(default_factory=dict)
     schema_policy: SchemaPolicy = "evolve"
     on_incompatible: OnIncompatible = "quarantine"
-    # -- layout (applied when the table is created; target size and sort on every write) ---
+    # -- layout: set when the table is created. Later loads must give the same partitioning
+    # and sort order (or none); the target size defaults to the table's stored one. ---------
     partition_by: tuple[str, ...] = ()
     sort_by: tuple[str, ...] = ()
-    target_file_size: int = DEFAULT_TARGET_FILE_SIZE
+    #: None: the table's ``write.target-file-size-bytes``, or DEFAULT_TARGET_FILE_SIZE.
+    target_file_size: int | None = None
 
     @field_validator("target_file_size", mode="before")
     @classmethod
-    def _size(cls, value: Any) -> int:
-        return parse_size(value, "target_file_size")
+    def _size(cls, value: Any) -> int | None:
+        return None if value is None else parse_size(value, "target_file_size")
+
+    @field_validator("lock_ttl", mode="before")
+    @classmethod
+    def _ttl(cls, value: Any) -> float:
+        return parse_seconds(value, "lock_ttl")
 
     @field_validator("types")
     @classmethod

@@ -31,12 +31,20 @@ from lakebed.errors import ConfigError, LakebedError, SchemaError, StorageError
 from lakebed.formats.base import BadRecord
 from lakebed.ingest import merge
 from lakebed.ingest.bookmarks import Bookmarks, default_name
-from lakebed.ingest.fit import Locator, schema_changes, split_bad_values, without_null_keys
+from lakebed.ingest.fit import (
+    Locator,
+    schema_changes,
+    split_bad_values,
+    without_bad_ops,
+    without_null_keys,
+)
+from lakebed.ingest.layout import TARGET_SIZE_PROPERTY as TARGET_SIZE
+from lakebed.ingest.layout import check_layout, target_file_size
 from lakebed.ingest.options import IngestOptions, arrow_type
 from lakebed.ingest.reading import read_parts
 from lakebed.ingest.recovery import RUN_ID, settle_abandoned
 from lakebed.ingest.report import IngestReport
-from lakebed.ingest.runs import RunLog
+from lakebed.ingest.runs import Heartbeat, RunLog
 from lakebed.ingest.sources.base import Part, Source
 from lakebed.quarantine import Quarantine
 
@@ -104,13 +112,14 @@ class Load:
     def run(self) -> IngestReport:
         runs = RunLog(self.catalog)
         self.report.notes += settle_abandoned(self.catalog, runs, self.ident)
-        runs.start(self.report, job=self.job)
+        runs.start(self.report, job=self.job, ttl=self.options.lock_ttl)
         lock = f"{self.ident}#{self.bookmark}" if self.bookmark else None
         quarantine = Quarantine(self.catalog, TableRef.parse(self.ident).database)
         try:
             if lock:
                 runs.lock(lock, self.report.run_id)
-            self._load(quarantine)
+            with Heartbeat(runs, self.report.run_id, self.options.lock_ttl):
+                self._load(quarantine)
         except BaseException as exc:
             self.report.status = "failed"
             self.report.error = exc.message if isinstance(exc, LakebedError) else repr(exc)
@@ -134,6 +143,8 @@ class Load:
 
     def _load(self, quarantine: Quarantine) -> None:
         table = self._existing_table()
+        if table is not None:
+            check_layout(table, self.options.partition_by, self.options.sort_by)
         state = None
         if table is not None and self.bookmark:
             state = Bookmarks(table).get(self.bookmark)
@@ -211,7 +222,7 @@ class Load:
             columns,
             partition_by=self.options.partition_by,
             sort_by=self.options.sort_by,
-            properties={"write.target-file-size-bytes": str(self.options.target_file_size)},
+            properties={TARGET_SIZE: str(target_file_size(None, self.options.target_file_size))},
             description=f"loaded from {self.source.uri}",
             exist_ok=True,  # another writer may have created it a moment ago
         )
@@ -229,7 +240,7 @@ class Load:
     def _begin(self, table: Table) -> PendingWrite:
         return table.begin_write(
             table.schema,
-            target_file_size=self.options.target_file_size,
+            target_file_size=target_file_size(table, self.options.target_file_size),
             sort_by=self.options.sort_by or table.sort_by,
             lanes=ENCODE_LANES,
         )
@@ -304,6 +315,9 @@ class Load:
             merge.check_keys(batch.schema, self.options.keys, self.op_column, part.id)
             batch, bad = without_null_keys(batch, self.options.keys, part.id, self._locate(offset))
             self.rejected.extend(bad)
+            if self.op_column:
+                batch, bad = without_bad_ops(batch, self.op_column, part.id, self._locate(offset))
+                self.rejected.extend(bad)
         return batch
 
     # -- writing --------------------------------------------------------------------------------
