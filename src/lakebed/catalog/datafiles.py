@@ -169,7 +169,11 @@ class DataFileWriter:
         self._written.append(path)
         try:
             writer = pq.ParquetWriter(
-                stream, schema=schema, store_decimal_as_integer=True, **self._kwargs
+                stream,
+                schema=schema,
+                store_decimal_as_integer=True,
+                use_dictionary=[f.name for f in schema if _repeats(f.type)],
+                **self._kwargs,
             )
         except BaseException:
             stream.close()
@@ -233,6 +237,19 @@ class DataFileWriter:
         self._done.clear()
         delete_paths(self._io, self._written)
         self._written.clear()
+
+
+def _repeats(kind: pa.DataType) -> bool:
+    """Whether a column of ``kind`` is worth a dictionary: text and binary values repeat in
+    most data and cost most to store; numbers compress well without one, and trying one on
+    them costs encoding time for nothing when they do not repeat."""
+    return bool(
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+        or pa.types.is_boolean(kind)
+    )
 
 
 def delete_paths(io: FileIO, paths: Sequence[str]) -> None:
