@@ -25,8 +25,9 @@ AWKWARD = [
 
 def _data(rows: int = 6_000, seed: int = 1) -> pa.Table:
     rng = np.random.default_rng(seed)
-    cities = [*AWKWARD, *(f"  city {i}  " for i in range(30)), None]
-    pick = rng.integers(0, len(cities), rows)
+    cities = [None, *AWKWARD, *(f"  city {i}  " for i in range(30))]
+    weights = 1.0 / np.arange(1, len(cities) + 1)  # skewed: counts differ, a clear mode
+    pick = rng.choice(len(cities), rows, p=weights[::-1] / weights.sum())
     return pa.table(
         {
             "id": pa.array(range(rows), pa.int64()),
@@ -64,15 +65,16 @@ def test_cleaning_steps_become_lookups_with_identical_output() -> None:
         Recipe()
         .add("REMOVE_COMBINED", sourceColumn="city", **TRIM)  # 1: costly, lookup
         .add("CAPITAL_CASE", sourceColumn="city")  # 2: lambda, lookup of the trimmed values
-        .add("FILL_WITH_CUSTOM", sourceColumn="city", columnDataType="string", value="?")  # 3
+        .add("FILL_WITH_MODE", sourceColumn="city")  # 3: learns from the lookups over the input
         .add("CAPITAL_CASE", sourceColumn="code")  # 4: too many values, per row
         .add("CHANGE_DATA_TYPE", sourceColumn="day", columnDataType="date")  # 5: text to date
         .add("ORDINAL_ENCODING", sourceColumn="city", targetColumn="city_code")  # 6: learns
     )
-    out, done, _ = _both(recipe, _data())
+    out, done, states = _both(recipe, _data())
     assert done == [1, 2, 5]
     assert out.column("city").null_count == 0
     assert "Ünïcödé Straße" in out.column("city").to_pylist()
+    assert states[2] == {"value": "City 29"}  # the most common value, after cleaning
 
 
 def test_a_condition_on_another_column_keeps_the_step_per_row() -> None:

@@ -181,6 +181,7 @@ class Lookups:
         self._engine = engine
         self._known: dict[str, list[Any]] = {}
         self._wide: set[str] = set()
+        self._derived: dict[str, _Derived] = {}
         self.steps: list[int] = []
         """Numbers of the steps turned into lookups."""
         self.rebase(base, schema)
@@ -189,15 +190,26 @@ class Lookups:
         """Steps now read ``base`` (a copy of the current values): its columns are raw."""
         self._base = base
         self._raw = set(schema.names)
+        self._derived = {}
 
-    @property
-    def base(self) -> str:
-        """The relation the current steps stack on (the input, or the last copy)."""
-        return self._base
+    def fit_view(self, columns: list[str]) -> str | None:
+        """A SELECT of ``columns`` (and the row-order column) with their current values from
+        the base relation, when each is unchanged since the base or a lookup of a base column:
+        a fit reads it instead of a copy. None otherwise."""
+        items = [ROW]
+        for column in columns:
+            if column in self._raw:
+                items.append(quote(column))
+            elif (derived := self._derived.get(column)) is not None and (
+                case := derived.sql()
+            ) is not None:
+                items.append(f"{case} AS {quote(column)}")
+            else:
+                return None
+        return f"SELECT {', '.join(items)} FROM {quote(self._base)}"
 
-    def unchanged(self, columns: list[str]) -> bool:
-        """Whether ``columns`` still hold the base relation's values, in its rows."""
-        return set(columns) <= self._raw
+    def _forget(self) -> None:
+        self._raw, self._known, self._wide, self._derived = set(), {}, set(), {}
 
     def step(self, bound: BoundStep, ctx: Ctx, sql: str, view: str) -> None:
         """Account for step view ``view``, made from ``sql`` over ``ctx.input``; recreate it
@@ -205,15 +217,16 @@ class Lookups:
         try:
             self._step(bound, ctx, sql, view)
         except QueryError:
-            self._raw, self._known, self._wide = set(), {}, set()
+            self._forget()
 
     def _step(self, bound: BoundStep, ctx: Ctx, sql: str, view: str) -> None:
         form = shape(sql, ctx.input[1:-1].replace('""', '"'))
         if form is None:
-            self._raw, self._known, self._wide = set(), {}, set()
+            self._forget()
             return
         column = form.local() or ""
         mapped: dict[str, list[Any]] = {}
+        derived: dict[str, _Derived] = {}
         if column in ctx.schema.names and ctx.is_string(column):
             values = self._values(column) if form.costly else self._known.get(column)
             if values:
@@ -226,11 +239,30 @@ class Lookups:
                         for name, reads in form.outputs
                         if reads is not None and _is_text(table.schema.field(name).type)
                     }
+                    derived = self._derive(column, values, table)
         kept = form.kept
         self._raw &= kept
         self._wide &= kept
         self._known = {c: v for c, v in self._known.items() if c in kept}
         self._known.update({c: _distinct(v) for c, v in mapped.items()})
+        self._derived = {c: d for c, d in self._derived.items() if c in kept} | derived
+
+    def _derive(self, column: str, values: list[Any], table: pa.Table) -> dict[str, _Derived]:
+        """The changed columns of ``table`` (computed for ``values`` of ``column``) as
+        lookups of the base column ``column`` comes from, when it comes from one."""
+        if column in self._raw:
+            raw, current = column, {v: v for v in values}
+        elif column in self._derived:
+            raw, current = self._derived[column].raw, self._derived[column].values
+        else:
+            return {}
+        out = {}
+        for name in table.column_names:
+            step = dict(zip(values, table.column(name).to_pylist(), strict=True))
+            if all(v in step for v in current.values()):
+                mapping = {r: step[v] for r, v in current.items()}
+                out[name] = _Derived(raw, mapping, table.schema.field(name).type)
+        return out
 
     def _values(self, column: str) -> list[Any] | None:
         """The distinct values of ``column`` (at most :data:`LIMIT`), or None."""
@@ -294,18 +326,34 @@ class Lookups:
                 items.append(quote(name))
                 continue
             field = table.schema.field(name)
-            results = [_literal(v, field.type) for v in table.column(name).to_pylist()]
-            if None in results:
+            mapping = dict(zip(values, table.column(name).to_pylist(), strict=True))
+            case = _Derived(column, mapping, field.type).sql()
+            if case is None:
                 return False
-            pairs = dict(zip(values, results, strict=True))
-            items.append(f"CAST({_case(quote(column), pairs)} AS {duckdb_type(field.type)}) "
-                         f"AS {quote(name)}")  # fmt: skip
+            items.append(f"{case} AS {quote(name)}")
         original = self._engine.schema(view)
         self._engine.create_view(view, f"SELECT {', '.join(items)} FROM {ctx.input}")
         if self._engine.schema(view) == original:
             return True
         self._engine.create_view(view, sql)  # not expected: keep the step's own SQL
         return False
+
+
+@dataclass(frozen=True)
+class _Derived:
+    """A column's values as a function of a text column: ``values[v]`` where it holds ``v``."""
+
+    raw: str
+    values: dict[Any, Any]
+    kind: pa.DataType
+
+    def sql(self) -> str | None:
+        """The lookup as SQL (typed), or None when a value has no exact literal."""
+        pairs = {k: _literal(v, self.kind) for k, v in self.values.items()}
+        if any(v is None for v in pairs.values()):
+            return None
+        typed = {k: v for k, v in pairs.items() if v is not None}
+        return f"CAST({_case(quote(self.raw), typed)} AS {duckdb_type(self.kind)})"
 
 
 def _is_text(kind: pa.DataType) -> bool:

@@ -165,27 +165,26 @@ def _fit(
     tracker: Lookups | None,
 ) -> Any:
     """Fit ``bound`` on its input; when that is a stack of views (``stacked``), on just the
-    columns the step names: read from the base relation when no step since changed them,
-    else from a copy.
+    columns the step names: read from the base relation when the steps since left them alone
+    or changed them by lookups (:meth:`Lookups.fit_view`), else from a copy.
 
     A fit filters and groups the columns it reads; pushed down through the views, a filter
     repeats each step's expression wherever the next step uses the column (exponentially in
     the depth), and every fit would recompute the chain. The copy computes it once."""
     if stacked is None or not (columns := _named_columns(bound, ctx.schema)):
         return bound.op.fit(bound.params, ctx)
-    copy = tracker is None or not tracker.unchanged(columns)
-    if copy:
+    view = tracker.fit_view(columns) if tracker is not None else None
+    if view is None:
         table = engine.materialize(stacked, columns, sort=not in_order)
     else:
         table = f"{stacked}_fit"
-        names = ", ".join(map(quote, [ROW, *columns]))
-        engine.create_view(table, f"SELECT {names} FROM {quote(tracker.base)}")  # type: ignore[union-attr]
+        engine.create_view(table, view)
     try:
         return bound.op.fit(bound.params, replace(ctx, input=quote(table)))
     except QueryError:  # the fit reads more columns than its parameters name: use them all
         return bound.op.fit(bound.params, ctx)
     finally:
-        if copy:
+        if view is None:
             engine.drop(table)
 
 
