@@ -179,18 +179,22 @@ class Lookups:
 
     def __init__(self, engine: Engine, base: str, schema: pa.Schema) -> None:
         self._engine = engine
-        self._known: dict[str, list[Any]] = {}
+        self._lookups: dict[str, _Lookup] = {}
         self._wide: set[str] = set()
-        self._derived: dict[str, _Derived] = {}
         self.steps: list[int] = []
         """Numbers of the steps turned into lookups."""
         self.rebase(base, schema)
 
     def rebase(self, base: str, schema: pa.Schema) -> None:
-        """Steps now read ``base`` (a copy of the current values): its columns are raw."""
+        """Steps now read ``base``, a copy of the current values: its columns are raw, and
+        the values known of text columns still hold."""
         self._base = base
         self._raw = set(schema.names)
-        self._derived = {}
+        self._lookups = {
+            c: _Lookup(c, {v: v for v in look.distinct()}, look.kind)
+            for c, look in self._lookups.items()
+            if _is_text(look.kind)
+        }
 
     def fit_view(self, columns: list[str]) -> str | None:
         """A SELECT of ``columns`` (and the row-order column) with their current values from
@@ -200,16 +204,11 @@ class Lookups:
         for column in columns:
             if column in self._raw:
                 items.append(quote(column))
-            elif (derived := self._derived.get(column)) is not None and (
-                case := derived.sql()
-            ) is not None:
+            elif column in self._lookups and (case := self._lookups[column].sql()) is not None:
                 items.append(f"{case} AS {quote(column)}")
             else:
                 return None
         return f"SELECT {', '.join(items)} FROM {quote(self._base)}"
-
-    def _forget(self) -> None:
-        self._raw, self._known, self._wide, self._derived = set(), {}, set(), {}
 
     def step(self, bound: BoundStep, ctx: Ctx, sql: str, view: str) -> None:
         """Account for step view ``view``, made from ``sql`` over ``ctx.input``; recreate it
@@ -217,71 +216,48 @@ class Lookups:
         try:
             self._step(bound, ctx, sql, view)
         except QueryError:
-            self._forget()
+            self._raw, self._lookups, self._wide = set(), {}, set()
 
     def _step(self, bound: BoundStep, ctx: Ctx, sql: str, view: str) -> None:
         form = shape(sql, ctx.input[1:-1].replace('""', '"'))
         if form is None:
-            self._forget()
+            self._raw, self._lookups, self._wide = set(), {}, set()
             return
         column = form.local() or ""
-        mapped: dict[str, list[Any]] = {}
-        derived: dict[str, _Derived] = {}
+        found: dict[str, _Lookup] = {}
         if column in ctx.schema.names and ctx.is_string(column):
-            values = self._values(column) if form.costly else self._known.get(column)
-            if values:
+            if form.costly:
+                self._find(column)
+            source = self._lookups.get(column)
+            if source is not None:
+                values = source.distinct()
                 table = self._evaluate(bound, ctx, column, values, form, f"{view}_values")
                 if table is not None:
                     if form.costly and self._rewrite(view, sql, ctx, column, values, table, form):
                         self.steps.append(bound.number)
-                    mapped = {
-                        name: table.column(name).to_pylist()
-                        for name, reads in form.outputs
-                        if reads is not None and _is_text(table.schema.field(name).type)
-                    }
-                    derived = self._derive(column, values, table)
+                    found = source.then(values, table)
         kept = form.kept
         self._raw &= kept
         self._wide &= kept
-        self._known = {c: v for c, v in self._known.items() if c in kept}
-        self._known.update({c: _distinct(v) for c, v in mapped.items()})
-        self._derived = {c: d for c, d in self._derived.items() if c in kept} | derived
+        self._lookups = {c: look for c, look in self._lookups.items() if c in kept} | found
 
-    def _derive(self, column: str, values: list[Any], table: pa.Table) -> dict[str, _Derived]:
-        """The changed columns of ``table`` (computed for ``values`` of ``column``) as
-        lookups of the base column ``column`` comes from, when it comes from one."""
-        if column in self._raw:
-            raw, current = column, {v: v for v in values}
-        elif column in self._derived:
-            raw, current = self._derived[column].raw, self._derived[column].values
-        else:
-            return {}
-        out = {}
-        for name in table.column_names:
-            step = dict(zip(values, table.column(name).to_pylist(), strict=True))
-            if all(v in step for v in current.values()):
-                mapping = {r: step[v] for r, v in current.items()}
-                out[name] = _Derived(raw, mapping, table.schema.field(name).type)
-        return out
-
-    def _values(self, column: str) -> list[Any] | None:
-        """The distinct values of ``column`` (at most :data:`LIMIT`), or None."""
-        if column in self._known:
-            return self._known[column]
-        if column not in self._raw or column in self._wide:
-            return None
+    def _find(self, column: str) -> None:
+        """Find the distinct values of raw ``column`` on the base relation, when it holds at
+        most :data:`LIMIT`; else mark it wide."""
+        if column in self._lookups or column not in self._raw or column in self._wide:
+            return
         c, base = quote(column), quote(self._base)
         run = self._engine.query
         head = run(f"SELECT count(DISTINCT {c}) AS n FROM (SELECT {c} FROM {base} LIMIT {SAMPLE})")
         if head.column(0)[0].as_py() <= LIMIT:
             whole = run(f"SELECT approx_count_distinct({c}) AS n FROM {base}")
             if whole.column(0)[0].as_py() <= 2 * LIMIT:
-                found = run(f"SELECT DISTINCT {c} AS v FROM {base}").column(0).to_pylist()
-                if len(found) <= LIMIT:
-                    self._known[column] = found
-                    return found
+                found = run(f"SELECT DISTINCT {c} AS v FROM {base}")
+                if found.num_rows <= LIMIT:
+                    values = {v: v for v in found.column(0).to_pylist()}
+                    self._lookups[column] = _Lookup(column, values, found.schema.field(0).type)
+                    return
         self._wide.add(column)
-        return None
 
     def _evaluate(
         self, bound: BoundStep, ctx: Ctx, column: str, values: list[Any], form: Shape, name: str
@@ -327,7 +303,7 @@ class Lookups:
                 continue
             field = table.schema.field(name)
             mapping = dict(zip(values, table.column(name).to_pylist(), strict=True))
-            case = _Derived(column, mapping, field.type).sql()
+            case = _Lookup(column, mapping, field.type).sql()
             if case is None:
                 return False
             items.append(f"{case} AS {quote(name)}")
@@ -340,28 +316,39 @@ class Lookups:
 
 
 @dataclass(frozen=True)
-class _Derived:
-    """A column's values as a function of a text column: ``values[v]`` where it holds ``v``."""
+class _Lookup:
+    """A column's values as a function of a text column of the base relation: ``values[v]``
+    where ``source`` holds ``v``."""
 
-    raw: str
+    source: str
     values: dict[Any, Any]
     kind: pa.DataType
+
+    def distinct(self) -> list[Any]:
+        """The column's distinct values."""
+        return list(dict.fromkeys(self.values.values()))
+
+    def then(self, values: list[Any], table: pa.Table) -> dict[str, _Lookup]:
+        """The columns of ``table`` (a step's outputs, a row for each of ``values`` of this
+        column) as lookups of this column's source."""
+        out = {}
+        for name in table.column_names:
+            step = dict(zip(values, table.column(name).to_pylist(), strict=True))
+            mapping = {k: step[v] for k, v in self.values.items()}
+            out[name] = _Lookup(self.source, mapping, table.schema.field(name).type)
+        return out
 
     def sql(self) -> str | None:
         """The lookup as SQL (typed), or None when a value has no exact literal."""
         pairs = {k: _literal(v, self.kind) for k, v in self.values.items()}
-        if any(v is None for v in pairs.values()):
-            return None
         typed = {k: v for k, v in pairs.items() if v is not None}
-        return f"CAST({_case(quote(self.raw), typed)} AS {duckdb_type(self.kind)})"
+        if len(typed) < len(pairs):
+            return None
+        return f"CAST({_case(quote(self.source), typed)} AS {duckdb_type(self.kind)})"
 
 
 def _is_text(kind: pa.DataType) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind)
-
-
-def _distinct(values: list[Any]) -> list[Any]:
-    return list(dict.fromkeys(values))
 
 
 def _literal(value: Any, kind: pa.DataType) -> str | None:
