@@ -44,7 +44,8 @@ class NewFileWatcher:
         self._missing_logged = False
 
     def listing(self) -> Seen:
-        """The objects under the prefix now (empty while the prefix does not exist yet)."""
+        """The objects under the prefix now (empty while the prefix does not exist yet): the
+        objects a load of the same prefix reads."""
         try:
             store, prefix = self.lake.resolve_source(self.location)
         except NotFoundError:
@@ -52,7 +53,14 @@ class NewFileWatcher:
                 log.warning("trigger %s: nothing there yet; waiting for files", self.location)
                 self._missing_logged = True
             return frozenset()
-        return frozenset((i.key, i.size, i.modified) for i in store.list(prefix))
+        # Keys under the folder the prefix names (or the one object it names), as the load
+        # reads them: not siblings that merely start with the same letters ("landing-old/").
+        folder = f"{prefix}/" if prefix else ""
+        return frozenset(
+            (i.key, i.size, i.modified)
+            for i in store.list(prefix)
+            if i.key == prefix or i.key.startswith(folder)
+        )
 
     def poll(self) -> tuple[Seen, Seen]:
         """``(listing, new)``: the listing now, and what in it the previous poll did not see.

@@ -4,14 +4,24 @@ key ranges, queries, incremental loads past a bookmark, merges, and the run summ
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import threading
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
 import pytest
 from tests.ingest.sources.conftest import Database
 
 import lakebed
 from lakebed import ConfigError, Lake, NotFoundError
+from lakebed.formats.base import OnBadRecord
+from lakebed.ingest.options import IngestOptions
+from lakebed.ingest.runner import Load
+from lakebed.ingest.sources.base import Part
+from lakebed.ingest.sources.database import DatabaseSource
 
 COLUMNS = [("id", "INT"), ("name", "VARCHAR(50)"), ("price", "NUMERIC(10,2)"), ("at", "TIMESTAMP")]
 T0 = dt.datetime(2024, 3, 1, 12, 0, 0)
@@ -33,13 +43,66 @@ def _ids(lake: Lake, table: str) -> list[int]:
     return lake.sql(f"SELECT id FROM {table} ORDER BY id").column("id").to_pylist()
 
 
+class RecordingSource(DatabaseSource):
+    """A real database source that notes the parts the load reads. The first two reads meet
+    at a barrier, so a load that does not read two parts at once fails (the barrier breaks)."""
+
+    def __init__(self, url: str, **options: Any) -> None:
+        super().__init__(url, **options)
+        self.wheres: list[str | None] = []
+        self._lock = threading.Lock()
+        self._meet = threading.Barrier(2, timeout=10)
+
+    def read(self, part: Part, on_bad_record: OnBadRecord) -> Iterator[pa.RecordBatch]:
+        with self._lock:
+            self.wheres.append(part.info.get("where"))
+            first_two = len(self.wheres) <= 2
+        if first_two:
+            self._meet.wait()
+        yield from super().read(part, on_bad_record)
+
+
+def _digest(rows: Iterable[tuple[object, ...]]) -> str:
+    """A checksum of rows (id, name, price, at), whatever order they come in."""
+    lines = sorted(f"{i}|{n}|{Decimal(str(p)):.2f}|{a}" for i, n, p, a in rows)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _source_ids(db: Database, where: str | None = None) -> list[int]:
+    cur = db.conn.cursor()
+    cur.execute("SELECT id FROM orders" + (f" WHERE {where}" if where else ""))
+    found = [int(r[0]) for r in cur.fetchall()]
+    cur.close()
+    return found
+
+
 def test_whole_table_in_parallel_key_ranges(db: Database, lake: Lake) -> None:
     db.create("orders", COLUMNS)
-    db.insert("orders", [c for c, _ in COLUMNS], _rows(1, 2500))
-    report = lake.ingest(db.url, into="shop.orders", table="orders", parallelism=3)
+    source_rows = [r for i, r in enumerate(_rows(1, 2500), start=1) if i % 97]  # key gaps
+    db.insert("orders", [c for c, _ in COLUMNS], source_rows)
+    # The load lake.ingest runs, with parts of ~400 rows (part_rows is a source setting that
+    # lake.ingest leaves at 1 M rows, too many to insert in a test).
+    source = RecordingSource(db.url, table="orders", part_rows=400, parallelism=2)
+    options = IngestOptions.build(table="orders", parallelism=2)
+    totals: set[int] = set()
+
+    def progress(done: int, total: int, rows: int) -> None:
+        totals.add(total)
+
+    report = Load(lake.catalog, source, "shop.orders", options, job="t", progress=progress).run()
     assert report.status == "succeeded" and report.reconciles
-    assert report.rows_written == 2500 and report.parts >= 1
-    assert _ids(lake, "shop.orders") == list(range(1, 2501))
+    # 2,475 rows in ranges of about 400 rows: several parts, each read once
+    assert report.parts >= 6 and totals == {report.parts}
+    assert len(source.wheres) == report.parts == len(set(source.wheres))
+    # the parts cover the key range with no overlap: every source row is in exactly one
+    by_part = [_source_ids(db, where) for where in source.wheres]
+    assert all(by_part), "a part read no rows"
+    assert sorted(i for ids in by_part for i in ids) == sorted(_source_ids(db))
+    # every source row lands exactly once, with its values
+    assert report.rows_written == len(source_rows) == 2475
+    assert _ids(lake, "shop.orders") == sorted(_source_ids(db))
+    landed = lake.sql("SELECT id, name, price, at FROM shop.orders").to_pylist()
+    assert _digest(tuple(r.values()) for r in landed) == _digest(source_rows)
     row = lake.sql("SELECT * FROM shop.orders WHERE id = 42").to_pylist()[0]
     assert row["name"] == "v1-42" and row["price"] == Decimal("42.25")
     assert row["at"] == T0 + dt.timedelta(minutes=42)
