@@ -229,7 +229,7 @@ class Lookups:
             if form.costly:
                 self._find(column)
             source = self._lookups.get(column)
-            if source is not None:
+            if source is not None and source.values:
                 values = source.distinct()
                 table = self._evaluate(bound, ctx, column, values, form, f"{view}_values")
                 if table is not None:
