@@ -27,7 +27,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from lakebed.errors import QueryError
+from lakebed.errors import ConfigError, QueryError
 from lakebed.query.sources import duckdb_type, quote_str
 from lakebed.transform.engines.base import Engine
 from lakebed.transform.ops.base import ROW, Ctx, Native, quote
@@ -277,7 +277,7 @@ class Lookups:
                 return None
             cols = ", ".join(quote(n) for n in changed)
             table = self._engine.query(f"SELECT {ROW}, {cols} FROM ({sql}) ORDER BY {ROW}")
-        except QueryError:
+        except (QueryError, ConfigError):  # then the step stays as it is
             return None
         if table.column(ROW).to_pylist() != list(range(len(values))):
             return None
