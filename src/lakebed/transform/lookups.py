@@ -10,13 +10,14 @@ the same values the step would, byte for byte.
 
 The distinct values of a column are found once, on the base relation (the input, or the last
 materialised copy), and carried forward: a lookup step's outputs are the mapped values, and a
-step that passes a column through unchanged keeps its values (a filter may drop some; a superset
-is still a complete lookup). Any step this module cannot read forgets them.
+step that passes a column through unchanged keeps its values. Any step this module cannot read
+as a plain per-row SELECT (a filter, a join, a window, a SQL step) forgets them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import threading
@@ -50,8 +51,13 @@ _VOLATILE = frozenset(
     }
 )  # fmt: skip
 
-_parser = duckdb.connect(":memory:")
 _parser_lock = threading.Lock()
+
+
+@functools.cache
+def _parser() -> duckdb.DuckDBPyConnection:
+    """A connection of its own for parsing SQL (whatever the engine)."""
+    return duckdb.connect(":memory:")
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,7 @@ def shape(sql: str, source: str) -> Shape | None:
         return None
     with _parser_lock:
         try:
-            text = _parser.sql(f"SELECT json_serialize_sql({quote_str(sql)})").fetchall()
+            text = _parser().sql(f"SELECT json_serialize_sql({quote_str(sql)})").fetchall()
         except duckdb.Error:
             return None
     tree = json.loads(text[0][0])
