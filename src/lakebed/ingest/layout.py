@@ -25,20 +25,12 @@ TARGET_SIZE_PROPERTY = "write.target-file-size-bytes"
 
 def target_file_size(table: Table | None, given: int | None) -> int:
     """The data file size to write: ``given``, else the table's stored target, else the
-    default."""
-    if given is not None:
-        return given
-    raw = None if table is None else table.properties.get(TARGET_SIZE_PROPERTY)
-    if raw is None:
-        return DEFAULT_TARGET_FILE_SIZE
-    try:
-        return max(1, int(raw))
-    except ValueError:
-        raise ConfigError(
-            f"table {table.ident if table else ''} property {TARGET_SIZE_PROPERTY}={raw!r} is "
-            "not a byte count",
-            fix="set it to a whole number of bytes, or pass target_file_size",
-        ) from None
+    default (the rule compaction follows too)."""
+    from lakebed.maintenance.planning import target_size
+
+    if table is None:
+        return DEFAULT_TARGET_FILE_SIZE if given is None else given
+    return target_size(table, given)
 
 
 def _partition_keys(table: Table, items: Sequence[str]) -> list[tuple[int, str]] | None:
