@@ -12,25 +12,9 @@ import pytest
 
 import lakebed
 import lakebed.cli.stream
-from lakebed.cli import main
 from lakebed.streams.manager import Streams
 
 Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("LAKEBED_LAKE", raising=False)
-    monkeypatch.delenv("LAKEBED_CONFIG", raising=False)
-    lake = str(tmp_path / "lake")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(["--lake", lake, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def test_create_from_flags_and_yaml_then_list_and_drop(cli: Run, tmp_path: Path) -> None:
