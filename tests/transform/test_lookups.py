@@ -91,22 +91,26 @@ def test_a_condition_on_another_column_keeps_the_step_per_row() -> None:
 
 
 def test_values_carry_through_steps_that_leave_the_column_alone() -> None:
-    """A step that reorders rows forgets what is known; the copy made for a later fit is a new
-    base, where a column's values are found afresh."""
+    """Values known hold through steps that pass the column through or only delete rows; a
+    step that reorders rows forgets them, and the copy made for a later fit is a new base,
+    where a column's values are found afresh."""
     recipe = (
         Recipe()
         .add("REMOVE_COMBINED", sourceColumn="city", **TRIM)  # 1: lookup
         .add("UPPER_CASE", sourceColumn="kind")  # 2: passes city through
         .add("CAPITAL_CASE", sourceColumn="city")  # 3: lookup of step 1's values
-        .add("REMOVE_DUPLICATES", sourceColumn="city")  # 4: a join: forgets, then copied
-        .add("CAPITAL_CASE", sourceColumn="code")  # 5: one row per city left: a lookup
-        .add("FILL_WITH_MODE", sourceColumn="city")  # 6: learns on the deduplicated copy
+        .add("REMOVE_DUPLICATES", sourceColumn="city")  # 4: deletes rows, values still hold
+        .add("LOWER_CASE", sourceColumn="city")  # 5: not costly: per row, values carried
+        .add("CAPITAL_CASE", sourceColumn="city")  # 6: lookup of step 5's values
+        .add("FLAG_DUPLICATES_IN_COLUMN", sourceColumn="kind", targetColumn="again")  # 7: window
+        .add("CAPITAL_CASE", sourceColumn="code")  # 8: one row per city left: a lookup
+        .add("FILL_WITH_MODE", sourceColumn="city")  # 9: learns on the deduplicated copy
     )
     out, done, states = _both(recipe, _data())
-    assert done == [1, 3, 5]
+    assert done == [1, 3, 6, 8]
     assert out.num_rows < 200  # a row per city, and the rows without one
     assert out.column("city").null_count == 0
-    assert states[5] is not None
+    assert states[8] is not None
 
 
 def test_many_rows_few_values() -> None:

@@ -71,8 +71,8 @@ def _multi_file_table(lake: Lake, files: int, rows: int) -> None:
 
 @pytest.mark.parametrize("fits", [True, False], ids=["with-a-later-fit", "without"])
 def test_rows_keep_input_order_across_files_after_deduplication(lake: Lake, fits: bool) -> None:
-    """Deduplication joins (which reorders rows on several threads); the output is still in
-    input order: sorted once when materialised for a later fit, or at the end."""
+    """Deduplication compares rows with a join, which reorders them on several threads; the
+    output is still in input order (the deleted rows are left out as it streams)."""
     _multi_file_table(lake, files=4, rows=60_000)
     recipe = (
         Recipe()

@@ -71,8 +71,11 @@ def test_fits_past_the_small_limit_learn_the_exact_quantiles(engine: DuckDBEngin
     recipe = Recipe().add(
         "FLAG_OUTLIERS", sourceColumn="skewed", outlierStrategy="IQR", threshold=1.5,
         targetColumn="odd",
+    ).add(
+        "REPLACE_OUTLIERS", sourceColumn="skewed", outlierStrategy="IQR", threshold=1.5,
+        replaceType="REPLACE_WITH_MEDIAN",
     )  # fmt: skip
-    state = build(engine, recipe, prefix="iqr").states[0]
+    flag, state = build(engine, recipe, prefix="iqr").states
     q1, median, q3 = (
         engine.query(
             "SELECT quantile_cont(skewed, 0.25), quantile_cont(skewed, 0.5), "
@@ -84,3 +87,5 @@ def test_fits_past_the_small_limit_learn_the_exact_quantiles(engine: DuckDBEngin
     assert state["median"] == pytest.approx(median, rel=1e-15)
     bounds = (q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1))
     assert (state["low"], state["high"]) == pytest.approx(bounds, rel=1e-14)
+    assert (flag["low"], flag["high"]) == (state["low"], state["high"])
+    assert flag["median"] is None  # IQR alone needs no median: a pass not made

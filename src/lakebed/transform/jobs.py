@@ -19,7 +19,7 @@ from lakebed.query.sources import local_path
 from lakebed.transform.engines import make_engine
 from lakebed.transform.engines.base import Engine
 from lakebed.transform.ops.base import ROW, quote
-from lakebed.transform.pipeline import INPUT, build, visible
+from lakebed.transform.pipeline import INPUT, build, rows, visible
 from lakebed.transform.recipe import Recipe
 from lakebed.transform.sampling import (
     SPLIT_COLUMN,
@@ -172,8 +172,7 @@ def run_recipe(
         source_name = source if isinstance(source, str) else "arrow"
         result: pa.Table | None = None
         if into is None:
-            batches = eng.batches(built.relation, in_order=built.in_order)
-            result = pa.Table.from_batches(list(batches), schema=out_schema)
+            result = pa.Table.from_batches(list(rows(eng, built)), schema=out_schema)
             new_snap, rows_out = None, result.num_rows
         else:
             props = {
@@ -185,7 +184,7 @@ def run_recipe(
                 lake,
                 into,
                 out_schema,
-                eng.batches(built.relation, in_order=built.in_order),
+                rows(eng, built),
                 mode=mode,
                 properties=props,
             )

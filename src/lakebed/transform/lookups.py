@@ -21,7 +21,7 @@ import functools
 import json
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -202,19 +202,28 @@ class Lookups:
             if _is_text(look.kind)
         }
 
-    def fit_view(self, columns: list[str]) -> str | None:
+    def fit_view(
+        self, columns: list[str], base: str | None = None, has: Collection[str] | None = None
+    ) -> str | None:
         """A SELECT of ``columns`` (and the row-order column) with their current values from
         the base relation, when each is unchanged since the base or a lookup of a base column:
-        a fit reads it instead of a copy. None otherwise."""
+        a fit reads it instead of a copy. None otherwise.
+
+        ``base`` reads another relation instead: a copy of some of the base's rows, holding
+        the base columns ``has``."""
         items = [ROW]
         for column in columns:
+            look = self._lookups.get(column)
+            source = column if column in self._raw else look.source if look else None
+            if source is None or (has is not None and source not in has):
+                return None
             if column in self._raw:
                 items.append(quote(column))
-            elif column in self._lookups and (case := self._lookups[column].sql()) is not None:
+            elif look is not None and (case := look.sql()) is not None:
                 items.append(f"{case} AS {quote(column)}")
             else:
                 return None
-        return f"SELECT {', '.join(items)} FROM {quote(self._base)}"
+        return f"SELECT {', '.join(items)} FROM {quote(base or self._base)}"
 
     def step(self, bound: BoundStep, ctx: Ctx, sql: str, view: str) -> None:
         """Account for step view ``view``, made from ``sql`` over ``ctx.input``; recreate it

@@ -46,6 +46,19 @@ class Built:
     """True when the engine yields the last relation in row order without sorting it."""
     lookups: list[int] = field(default_factory=list)
     """Numbers of the steps run once per distinct value (:mod:`~lakebed.transform.lookups`)."""
+    deferred: Deferred | None = None
+    """When steps after the last deleting one (:meth:`Operation.deletes`) all work row by
+    row: the relation with the deleted rows still in, and the table of their ROW values.
+    :func:`rows` streams that, leaving them out, faster than reading :attr:`relation`."""
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """Rows deleted by a table of their ROW values, not yet left out of ``relation``."""
+
+    relation: str
+    excluded: str
+    in_order: bool
 
 
 def visible(schema: pa.Schema) -> pa.Schema:
@@ -99,6 +112,7 @@ def build(
     given += [None] * (len(recipe.bound) - len(given))
     fitted = [b.op.learns and fit and given[i] is None for i, b in enumerate(recipe.bound)]
     tracker = Lookups(engine, source, schema) if lookups else None
+    deleted: _Deleted | None = None
     for i, bound in enumerate(recipe.bound):
         state = given[i]
         _check_columns(bound, schema)
@@ -118,6 +132,7 @@ def build(
             run=engine.query,
             extra={"secondary": (lambda ident: secondary(engine, ident)) if secondary else None},
         )
+        name = f"{prefix}_{bound.number}"
         try:
             if bound.op.learns and state is None:
                 if not fit:
@@ -126,13 +141,29 @@ def build(
                         "fitted state for it",
                         fix="publish the recipe again with fit_on=TABLE, or apply it unfitted",
                     )
-                state = _fit(engine, bound, ctx, current if stacked else None, in_order, tracker)
+                state = _fit(engine, bound, ctx, current if stacked else None, tracker, deleted)
             ctx.state = state
-            sql = bound.op.sql(bound.params, ctx)
-            name = f"{prefix}_{bound.number}"
+            sql, deletes = bound.op.sql(bound.params, ctx), bound.op.deletes(bound.params, ctx)
+            if deleted is not None and (deletes is not None or _reorders(bound, sql)):
+                # the step compares rows: the deleted ones go first
+                engine.create_view(f"{name}_in", _without(ctx.input, deleted.rows))
+                if deleted.kept is not None:
+                    engine.drop(deleted.kept)
+                current, deleted, in_order = f"{name}_in", None, False
+                ctx.input = quote(current)
+                if tracker is not None:
+                    tracker.rebase(current, schema)
+                sql, deletes = bound.op.sql(bound.params, ctx), bound.op.deletes(bound.params, ctx)
+            if deletes is not None:  # the step's view keeps every row; see Operation.deletes
+                later = [b for j, b in enumerate(recipe.bound) if j > i and fitted[j]]
+                deleted = _delete(engine, name, deletes, ctx, later if tracker else [])
+                sql = f"SELECT * FROM {ctx.input}"
             engine.create_view(name, sql)
             if tracker is not None:
-                tracker.step(bound, ctx, sql, name)
+                if deletes is None:
+                    tracker.step(bound, ctx, sql, name)
+                else:  # the same values: fits read them from the copy of the rows kept
+                    tracker.rebase(name, schema)
         except RecipeError:
             raise
         except (ConfigError, QueryError) as exc:
@@ -146,14 +177,57 @@ def build(
         current, stacked, schema = name, True, visible(after)
         out_states.append(state)
         schemas.append(schema)
-        if _reorders(bound, sql):
+        if deletes is None and _reorders(bound, sql):
             in_order = False
             if any(fitted[i + 1 :]):
                 current, in_order, stacked = engine.materialize(current), True, False
                 if tracker is not None:
                     tracker.rebase(current, schema)
     done = tracker.steps if tracker is not None else []
-    return Built(current, out_states, schemas, schema, in_order, done)
+    deferred = None
+    if deleted is not None:
+        deferred = Deferred(current, deleted.rows, in_order)
+        current, in_order = f"{prefix}_out", False
+        engine.create_view(current, _without(quote(deferred.relation), deleted.rows))
+    return Built(current, out_states, schemas, schema, in_order, done, deferred)
+
+
+def rows(engine: Engine, built: Built) -> Iterator[pa.RecordBatch]:
+    """The rows of a built recipe, in row order, without the row-order column."""
+    if built.deferred is None:
+        return engine.batches(built.relation, in_order=built.in_order)
+    last = built.deferred
+    return engine.batches(last.relation, in_order=last.in_order, exclude=last.excluded)
+
+
+def _without(relation: str, deleted: str) -> str:
+    """A SELECT of ``relation`` (quoted) without the rows whose ROW table ``deleted`` holds."""
+    return f"SELECT * FROM {relation} WHERE {ROW} NOT IN (SELECT {ROW} FROM {quote(deleted)})"
+
+
+@dataclass(frozen=True)
+class _Deleted:
+    """Rows an earlier step deleted, still in the views after it (see Operation.deletes)."""
+
+    rows: str
+    """A table of their ROW values."""
+    kept: str | None = None
+    """A copy of the other rows, with the columns later steps fit on (``columns``)."""
+    columns: frozenset[str] = frozenset()
+
+
+def _delete(engine: Engine, name: str, deletes: str, ctx: Ctx, later: list[BoundStep]) -> _Deleted:
+    """Compute the rows step ``name`` deletes (the SELECT ``deletes`` over ``ctx.input``) and
+    copy the columns the ``later`` steps fit on from the others: fits then read that copy
+    instead of leaving the rows out again each time."""
+    engine.create_view(f"{name}_deletes", deletes)
+    rows = engine.materialize(f"{name}_deletes", [], sort=True)
+    named = list(dict.fromkeys(c for b in later for c in _named_columns(b, ctx.schema)))
+    if not named:
+        return _Deleted(rows)
+    engine.create_view(f"{name}_kept", _without(ctx.input, rows))
+    kept = engine.materialize(f"{name}_kept", named, sort=False)
+    return _Deleted(rows, kept, frozenset(named))
 
 
 def _fit(
@@ -161,28 +235,40 @@ def _fit(
     bound: BoundStep,
     ctx: Ctx,
     stacked: str | None,
-    in_order: bool,
     tracker: Lookups | None,
+    deleted: _Deleted | None,
 ) -> Any:
-    """Fit ``bound`` on its input; when that is a stack of views (``stacked``), on just the
-    columns the step names: read from the base relation when the steps since left them alone
-    or changed them by lookups (:meth:`Lookups.fit_view`), else from a copy.
+    """Fit ``bound`` on its input, without the rows an earlier step deleted. When that input
+    is a stack of views (``stacked``), the fit reads just the columns the step names: from the
+    base relation (or the copy of its kept rows) when the steps since left them alone or
+    changed them by lookups (:meth:`Lookups.fit_view`), else from a copy made now.
 
     A fit filters and groups the columns it reads; pushed down through the views, a filter
     repeats each step's expression wherever the next step uses the column (exponentially in
-    the depth), and every fit would recompute the chain. The copy computes it once."""
-    if stacked is None or not (columns := _named_columns(bound, ctx.schema)):
-        return bound.op.fit(bound.params, ctx)
-    view = tracker.fit_view(columns) if tracker is not None else None
+    the depth), and every fit would recompute the chain. The copy computes it once. (Fits
+    that depend on row order say ORDER BY; the copy keeps none.)"""
+    whole, source = ctx, stacked
+    if deleted is not None:
+        source = f"fit_{bound.number}_kept"
+        engine.create_view(source, _without(ctx.input, deleted.rows))
+        whole = replace(ctx, input=quote(source))
+    if source is None or not (columns := _named_columns(bound, ctx.schema)):
+        return bound.op.fit(bound.params, whole)
+    view = None
+    if tracker is not None:
+        if deleted is None:
+            view = tracker.fit_view(columns)
+        elif deleted.kept is not None:
+            view = tracker.fit_view(columns, base=deleted.kept, has=deleted.columns)
     if view is None:
-        table = engine.materialize(stacked, columns, sort=not in_order)
+        table = engine.materialize(source, columns, sort=False)
     else:
-        table = f"{stacked}_fit"
+        table = f"fit_{bound.number}"
         engine.create_view(table, view)
     try:
         return bound.op.fit(bound.params, replace(ctx, input=quote(table)))
     except QueryError:  # the fit reads more columns than its parameters name: use them all
-        return bound.op.fit(bound.params, ctx)
+        return bound.op.fit(bound.params, whole)
     finally:
         if view is None:
             engine.drop(table)

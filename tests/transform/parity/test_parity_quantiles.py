@@ -54,5 +54,7 @@ def test_quantile_fits_agree_on_both_engines(
     duck = _states(duck_engine, data, f"{prefix}d")
     spark = _states(spark_engine, data, f"{prefix}s")
     assert spark == duck
-    iqr = duck[0]
-    assert isinstance(iqr, dict) and iqr["median"] is not None and iqr["low"] < iqr["high"]
+    iqr, modified = duck[0], duck[2]
+    assert isinstance(iqr, dict) and iqr["low"] < iqr["high"]
+    assert isinstance(modified, dict) and modified["median"] is not None
+    assert modified["pmin"] is not None and modified["pmax"] is not None  # winsorized to them

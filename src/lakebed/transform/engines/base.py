@@ -52,12 +52,18 @@ class Engine(ABC):
 
     @abstractmethod
     def batches(
-        self, name: str, batch_rows: int = 65_536, *, in_order: bool = False
+        self,
+        name: str,
+        batch_rows: int = 65_536,
+        *,
+        in_order: bool = False,
+        exclude: str | None = None,
     ) -> Iterator[pa.RecordBatch]:
         """The rows of relation ``name`` in row order, without the row-order column.
 
         ``in_order`` says the relation is known to be in row order already (no step since the
-        input or the last materialisation reorders rows), so the engine may skip sorting."""
+        input or the last materialisation reorders rows), so the engine may skip sorting.
+        ``exclude`` names a relation of row-order values: those rows are left out."""
 
     def materialize(
         self, name: str, columns: Sequence[str] | None = None, *, sort: bool = True

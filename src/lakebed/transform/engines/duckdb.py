@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from lakebed.errors import QueryError
@@ -16,6 +18,14 @@ from lakebed.transform.engines.base import ROW_SHIFT, Engine, first_line
 from lakebed.transform.ops.base import ROW
 
 _ids = itertools.count()
+
+STREAMING_BUFFER = 256 << 20
+"""Bytes of results DuckDB computes ahead of the reader (a quarter of ``memory_limit`` when
+that is less). Its default, 10 MB, leaves one thread waiting on the other."""
+
+LEFT_OUT_ROWS = 4_000_000
+"""Most rows :meth:`DuckDBEngine.batches` leaves out of an ordered relation itself (32 MB of
+row-order values); past it, a join in SQL and a sort."""
 
 
 class DuckDBEngine(Engine):
@@ -48,6 +58,11 @@ class DuckDBEngine(Engine):
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET python_enable_replacements = false")
         self.con.execute("SET enable_progress_bar = false")
+        # Results stream in row order: a thread ahead of the reader parks its rows in this
+        # buffer, and a Parquet row group (a million rows) is one thread's unit of work.
+        limit = _bytes(memory_limit) if memory_limit else None
+        buffer = min(STREAMING_BUFFER, limit // 4) if limit else STREAMING_BUFFER
+        self.con.execute(f"SET streaming_buffer_size = '{buffer >> 10}KiB'")
 
     def load_files(self, name: str, files: Sequence[str], schema: pa.Schema) -> None:
         if not files:
@@ -100,15 +115,39 @@ class DuckDBEngine(Engine):
             return self.con.sql(sql).to_arrow_table()
 
     def batches(
-        self, name: str, batch_rows: int = 65_536, *, in_order: bool = False
+        self,
+        name: str,
+        batch_rows: int = 65_536,
+        *,
+        in_order: bool = False,
+        exclude: str | None = None,
     ) -> Iterator[pa.RecordBatch]:
-        # DuckDB keeps the order of scans through per-row steps (preserve_insertion_order)
-        order = "" if in_order else f" ORDER BY {ROW}"
-        sql = f"SELECT * EXCLUDE ({ROW}) FROM {quote_ident(name)}{order}"
+        # DuckDB keeps the order of scans through per-row steps (preserve_insertion_order),
+        # not through joins: rows to exclude from an ordered relation are dropped here, by
+        # their row-order values, when there are not too many to hold.
+        left_out = self._left_out(exclude) if in_order and exclude is not None else None
+        where = ""
+        if exclude is not None and left_out is None:
+            where = f" WHERE {ROW} NOT IN (SELECT {ROW} FROM {quote_ident(exclude)})"
+        order = "" if in_order and where == "" else f" ORDER BY {ROW}"
+        columns = "*" if left_out is not None else f"* EXCLUDE ({ROW})"
+        sql = f"SELECT {columns} FROM {quote_ident(name)}{where}{order}"
         with _errors():
             reader = self.con.sql(sql).to_arrow_reader(batch_rows)
         with reader:
-            yield from reader
+            if left_out is None:
+                yield from reader
+                return
+            for batch in reader:
+                yield _leave_out(batch, left_out)
+
+    def _left_out(self, relation: str) -> np.ndarray | None:
+        """The sorted row-order values in ``relation``, unless there are over
+        :data:`LEFT_OUT_ROWS`."""
+        sql = f"SELECT {ROW} FROM {quote_ident(relation)} ORDER BY {ROW}"
+        with _errors():
+            values = self.con.sql(f"{sql} LIMIT {LEFT_OUT_ROWS + 1}").fetchnumpy()[ROW]
+        return None if len(values) > LEFT_OUT_ROWS else np.asarray(values, np.int64)
 
     def close(self) -> None:
         if self.con is not None:
@@ -117,6 +156,35 @@ class DuckDBEngine(Engine):
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+
+_UNITS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+
+
+def _bytes(size: str) -> int | None:
+    """A DuckDB size setting ("1GB", "512MiB", "2 gigabytes") in bytes; None if unreadable."""
+    found = re.fullmatch(r"\s*([\d.]+)\s*([a-z]*)\s*", size.lower())
+    if found is None:
+        return None
+    unit = found.group(2)
+    scale = _UNITS.get(unit[:1])
+    if scale is None:
+        return None
+    if len(unit) == 3 and unit.endswith("ib"):  # KiB, MiB, GiB: powers of 1024
+        scale = 1 << (10 * "bkmgt".index(unit[0]))
+    return int(float(found.group(1)) * scale)
+
+
+def _leave_out(batch: pa.RecordBatch, left_out: np.ndarray) -> pa.RecordBatch:
+    """``batch`` (in row order) without the rows whose row-order value is in ``left_out``
+    (sorted), and without the row-order column."""
+    rows = batch.column(ROW).to_numpy()
+    if len(rows):
+        lo = np.searchsorted(left_out, rows[0], side="left")
+        hi = np.searchsorted(left_out, rows[-1], side="right")
+        if hi > lo:
+            batch = batch.filter(pa.array(~np.isin(rows, left_out[lo:hi])))
+    return batch.remove_column(batch.schema.get_field_index(ROW))
 
 
 @contextmanager

@@ -238,7 +238,12 @@ class SparkEngine(Engine):
         return table.sort_by(ROW).drop_columns([ROW])
 
     def batches(
-        self, name: str, batch_rows: int = 65_536, *, in_order: bool = False
+        self,
+        name: str,
+        batch_rows: int = 65_536,
+        *,
+        in_order: bool = False,
+        exclude: str | None = None,
     ) -> Iterator[pa.RecordBatch]:
         """The rows in row order, in bounded memory: Spark writes them to temporary Parquet
         files, which are then read back one batch at a time (always sorted: Spark keeps no
@@ -249,21 +254,24 @@ class SparkEngine(Engine):
         schema = self._schema(self._df(name))
         schema = pa.schema([f for f in schema if f.name != ROW])
         try:
-            for file in self.write_parquet(name, directory):
+            for file in self.write_parquet(name, directory, exclude=exclude):
                 with pq.ParquetFile(file) as reader:
                     for batch in reader.iter_batches(batch_size=batch_rows):
                         yield batch.cast(schema)
         finally:
             shutil.rmtree(directory, ignore_errors=True)
 
-    def write_parquet(self, name: str, directory: str) -> list[str]:
+    def write_parquet(self, name: str, directory: str, *, exclude: str | None = None) -> list[str]:
         """Let Spark write relation ``name`` (without the row-order column) as Parquet files
         into ``directory`` (which must not exist); the files in row order, each ordered.
 
         Row groups are kept to :data:`ROW_GROUP_BYTES`, so reading a file back batch by batch
         (:meth:`batches`) holds one small row group at a time, not Spark's 128 MiB ones."""
         with self._errors():
-            df = self._df(name).orderBy(ROW).drop(ROW)
+            df = self._df(name)
+            if exclude is not None:
+                df = df.join(self._df(exclude).select(ROW), on=ROW, how="left_anti")
+            df = df.orderBy(ROW).drop(ROW)
             writer = df.write.mode("errorifexists")
             writer.option("parquet.block.size", ROW_GROUP_BYTES).parquet(directory)
             jvm, hadoop = self._hadoop()

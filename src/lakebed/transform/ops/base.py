@@ -230,6 +230,10 @@ class Ctx:
         """A SELECT of every row where ``predicate`` holds (NULL counts as false)."""
         return f"SELECT * FROM {self.input} WHERE {predicate}"
 
+    def without(self, rows: str) -> str:
+        """A SELECT of every row but those whose :data:`ROW` the SELECT ``rows`` gives."""
+        return f"SELECT * FROM {self.input} WHERE {ROW} NOT IN ({rows})"
+
     def rand(self, seed: int, salt: str = "") -> str:
         """A uniform value in [0, 1) per row, from the row's position and ``seed``.
 
@@ -282,3 +286,13 @@ class Operation:
     def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
         """The SELECT that produces this step's output from ``ctx.input``."""
         raise NotImplementedError
+
+    def deletes(self, p: Mapping[str, Any], ctx: Ctx) -> str | None:
+        """For a step that only deletes rows, chosen by comparing them with other rows
+        (duplicates): a SELECT of the :data:`ROW` values of the rows it deletes, such that
+        :meth:`sql` is ``ctx.without(deletes)``. None for other steps.
+
+        The pipeline computes it once into a table (small, usually) and leaves those rows out
+        where it matters (fits, a step that is not per row, the output), instead of joining
+        every row of every later step against it."""
+        return None

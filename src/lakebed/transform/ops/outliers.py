@@ -52,11 +52,16 @@ REPLACE_TYPES = (
 
 def fit_bounds(p: Mapping[str, Any], ctx: Ctx) -> dict[str, Any]:
     """The learned outlier bounds (low, high; None when undefined) and percentiles."""
-    col, t = p["sourceColumn"], p["threshold"]
-    qs = [0.25, 0.5, 0.75, p["minValue"] / 100, p["maxValue"] / 100]
-    st = numeric_stats(ctx, col, ["mean", "std", "min", "max", "sum"], qs)
+    col, t, strategy = p["sourceColumn"], p["threshold"], p["outlierStrategy"]
+    pmin, pmax = p["minValue"] / 100, p["maxValue"] / 100
+    # each quantile is a pass over the data: only those the step uses
+    qs = {"IQR": [0.25, 0.75], "MODIFIED_Z_SCORE": [0.5]}.get(strategy, [])
+    if p["trimValue"] or p.get("replaceType") == "WINSORIZE_VALUES":
+        qs += [pmin, pmax]
+    if p.get("replaceType") == "REPLACE_WITH_MEDIAN":
+        qs.append(0.5)
+    st = numeric_stats(ctx, col, ["mean", "std", "min", "max", "sum"], list(dict.fromkeys(qs)))
     low = high = None
-    strategy = p["outlierStrategy"]
     if strategy == "Z_SCORE" and st["std"]:
         assert st["mean"] is not None
         low, high = st["mean"] - t * st["std"], st["mean"] + t * st["std"]
@@ -73,11 +78,11 @@ def fit_bounds(p: Mapping[str, Any], ctx: Ctx) -> dict[str, Any]:
     return {
         "low": low,
         "high": high,
-        "pmin": st[f"q{qs[3]}"],
-        "pmax": st[f"q{qs[4]}"],
+        "pmin": st.get(f"q{pmin}"),
+        "pmax": st.get(f"q{pmax}"),
         "mean": st["mean"],
         "std": st["std"],
-        "median": st["q0.5"],
+        "median": st.get("q0.5"),
         "sum": st["sum"],
         "max": st["max"],
     }

@@ -27,15 +27,9 @@ def _keys(ctx: Ctx) -> str:
     return ", ".join(quote(c) for c in cols)
 
 
-def _first_only(ctx: Ctx, keys: str) -> str:
-    """Rows that are the first (in row order) with their ``keys``; a hash aggregation and a
-    semi-join, much cheaper than numbering every row of a wide table with a window."""
-    firsts = f"SELECT min({ROW}) FROM {ctx.input} GROUP BY {keys}"
-    keep = [f"{ROW} IN ({firsts})"]
-    if ctx.condition is not None:
-        keep.append(f"NOT coalesce({ctx.condition}, FALSE)")
-    cols = ", ".join(quote(c) for c in ctx.columns)
-    return f"SELECT {cols}, {ROW} FROM {ctx.input} WHERE {' OR '.join(keep)}"
+def _unless(ctx: Ctx) -> str:
+    """The step's condition as an extra filter on the rows it deletes."""
+    return "" if ctx.condition is None else f" AND coalesce({ctx.condition}, FALSE)"
 
 
 @register
@@ -46,7 +40,12 @@ class DeleteDuplicateRows(Operation):
     examples = ({"parameters": {}},)
 
     def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
-        return _first_only(ctx, _keys(ctx))
+        return ctx.without(self.deletes(p, ctx))
+
+    def deletes(self, p: Mapping[str, Any], ctx: Ctx) -> str:
+        # A hash aggregation finds each key's first row; every other row goes.
+        firsts = f"SELECT min({ROW}) FROM {ctx.input} GROUP BY {_keys(ctx)}"
+        return f"SELECT {ROW} FROM {ctx.input} WHERE {ROW} NOT IN ({firsts}){_unless(ctx)}"
 
 
 @register
@@ -58,20 +57,20 @@ class RemoveDuplicates(Operation):
     examples = ({"parameters": {"sourceColumn": "city"}},)
 
     def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
-        # Only keys seen twice matter: a left join to those (a small table, usually) costs
-        # less than a semi-join to the first row of every key. NULL keys never match.
+        return ctx.without(self.deletes(p, ctx))
+
+    def deletes(self, p: Mapping[str, Any], ctx: Ctx) -> str:
+        # Only keys seen twice matter: joining the rows to those (a small table, usually)
+        # costs less than a semi-join to the first row of every key. NULL keys never match.
         c = quote(p["sourceColumn"])
         repeated = (
             f"SELECT {c} AS __lb_key, min({ROW}) AS __lb_first FROM {ctx.input} "
             f"WHERE {c} IS NOT NULL GROUP BY {c} HAVING count(*) > 1"
         )
-        keep = ["__lb_dup.__lb_first IS NULL", f"{ROW} = __lb_dup.__lb_first"]
-        if ctx.condition is not None:
-            keep.append(f"NOT coalesce({ctx.condition}, FALSE)")
-        cols = ", ".join(f"__lb_in.{quote(c)}" for c in ctx.columns)
         return (
-            f"SELECT {cols}, {ROW} FROM {ctx.input} AS __lb_in LEFT JOIN ({repeated}) AS "
-            f"__lb_dup ON __lb_in.{c} = __lb_dup.__lb_key WHERE {' OR '.join(keep)}"
+            f"SELECT __lb_in.{ROW} FROM {ctx.input} AS __lb_in JOIN ({repeated}) AS __lb_dup "
+            f"ON __lb_in.{c} = __lb_dup.__lb_key WHERE __lb_in.{ROW} <> __lb_dup.__lb_first"
+            f"{_unless(ctx)}"
         )
 
 

@@ -1,0 +1,132 @@
+"""Steps that delete rows by comparing them (duplicates) leave those rows out of everything
+after them: fits, steps that compare rows, and the output, which keeps input order. The
+recipe must give what running its steps one at a time, each on the last one's output, gives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from lakebed.transform import Recipe
+from lakebed.transform.engines import duckdb as duckdb_engine
+from lakebed.transform.engines.duckdb import DuckDBEngine
+from lakebed.transform.pipeline import build, rows
+
+
+def _data(n: int = 3_000) -> pa.Table:
+    rng = np.random.default_rng(11)
+    ids = rng.integers(0, n // 3, n)  # every id about three times
+    price = rng.lognormal(3, 0.5, n)
+    price[rng.random(n) < 0.1] = np.nan
+    return pa.table(
+        {
+            "id": pa.array(ids, pa.int64()),
+            "city": pa.array(rng.choice([" paris", "ROME ", "oslo", "lima"], n).tolist()),
+            "price": pa.array(price, from_pandas=True),
+            "score": pa.array(rng.normal(50, 15, n)),
+        }
+    )
+
+
+def _run(recipe: Recipe, data: pa.Table, **options: Any) -> tuple[pa.Table, list[Any], bool]:
+    """The recipe's output as streamed for a job, its states, and whether deletion waited
+    until the end; the plain relation must hold the same rows."""
+    with DuckDBEngine(threads=2) as engine:
+        engine.load_arrow("input", data)
+        built = build(engine, recipe, **options)
+        out = pa.Table.from_batches(list(rows(engine, built)), schema=built.schema)
+        assert out.equals(engine.to_arrow(built.relation))
+        return out, built.states, built.deferred is not None
+
+
+def _stepwise(recipe: Recipe, data: pa.Table) -> tuple[pa.Table, list[Any]]:
+    """Each step on its own engine, on the previous step's output."""
+    states = []
+    for step in recipe.steps:
+        data, state, _ = _run(Recipe([step]), data, lookups=False)
+        states += state
+    return data, states
+
+
+TRIM = {"removeLeadingAndTrailingWhitespace": True}
+LATER = [
+    ("REMOVE_COMBINED", {"sourceColumn": "city", **TRIM}),  # a lookup
+    ("CAPITAL_CASE", {"sourceColumn": "city"}),  # a lookup of a lookup
+    ("FILL_WITH_MEDIAN", {"sourceColumn": "price"}),  # fits on the kept rows
+    ("NORMALIZATION", {"sourceColumn": "price", "strategy": "Z_SCORE", "targetColumn": "z"}),
+    ("ORDINAL_ENCODING", {"sourceColumn": "city", "targetColumn": "code"}),
+    ("FLAG_OUTLIERS", {"sourceColumn": "score", "outlierStrategy": "IQR", "targetColumn": "o"}),
+]
+
+
+def _recipe(*steps: tuple[str, dict[str, Any]]) -> Recipe:
+    recipe = Recipe()
+    for operation, params in steps:
+        recipe = recipe.add(operation, **params)
+    return recipe
+
+
+@pytest.mark.parametrize("lookups", [True, False], ids=["lookups", "plain"])
+@pytest.mark.parametrize("held", [True, False], ids=["held", "joined"])
+def test_rows_deleted_by_deduplication_stay_out_of_later_fits_and_the_output(
+    lookups: bool, held: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not held:  # too many to hold: the engine leaves them out in SQL
+        monkeypatch.setattr(duckdb_engine, "LEFT_OUT_ROWS", 10)
+    data = _data()
+    recipe = _recipe(("REMOVE_DUPLICATES", {"sourceColumn": "id"}), *LATER)
+    out, states, deferred = _run(recipe, data, lookups=lookups)
+    expected, expected_states = _stepwise(recipe, data)
+    assert deferred
+    assert out.equals(expected)
+    assert states == expected_states
+    # what a user checks: one row per id, the first, in input order
+    ids = data.column("id").to_pylist()
+    firsts = sorted({v: i for i, v in reversed(list(enumerate(ids)))}.values())
+    assert out.column("id").to_pylist() == [ids[i] for i in firsts]
+    kept = data.column("price").take(firsts).to_numpy(zero_copy_only=False)
+    assert states[3]["value"] == pytest.approx(float(np.nanmedian(kept)))
+
+
+@pytest.mark.parametrize(
+    "then",
+    [
+        ("FLAG_DUPLICATES_IN_COLUMN", {"sourceColumn": "city", "targetColumn": "again"}),
+        ("REMOVE_DUPLICATES", {"sourceColumn": "city"}),
+        ("DELETE_DUPLICATE_ROWS", {}),
+    ],
+    ids=lambda step: step[0],
+)
+def test_a_later_step_that_compares_rows_sees_only_the_kept_ones(
+    then: tuple[str, dict[str, Any]],
+) -> None:
+    data = _data()
+    recipe = _recipe(
+        ("REMOVE_DUPLICATES", {"sourceColumn": "id"}),
+        ("FILL_WITH_MEDIAN", {"sourceColumn": "price"}),
+        then,
+        ("NORMALIZATION", {"sourceColumn": "score", "strategy": "Z_SCORE", "targetColumn": "z"}),
+    )
+    out, states, _ = _run(recipe, data)
+    expected, expected_states = _stepwise(recipe, data)
+    assert out.equals(expected)
+    assert states == expected_states
+
+
+def test_a_condition_limits_what_deduplication_deletes() -> None:
+    data = _data()
+    step = {
+        "Action": {"Operation": "REMOVE_DUPLICATES", "Parameters": {"sourceColumn": "id"}},
+        "ConditionExpressions": [
+            {"Condition": "IS", "Value": '["oslo"]', "TargetColumn": "city"},
+        ],
+    }
+    recipe = Recipe([step, {"Action": {"Operation": "FILL_WITH_AVERAGE", "Parameters": {
+        "sourceColumn": "price"}}}])  # fmt: skip
+    out, states, deferred = _run(recipe, data)
+    expected, expected_states = _stepwise(recipe, data)
+    assert deferred and out.equals(expected) and states == expected_states
+    assert data.num_rows > out.num_rows > data.num_rows * 3 // 4  # only oslo repeats go
