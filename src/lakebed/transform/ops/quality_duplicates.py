@@ -32,15 +32,22 @@ def _unless(ctx: Ctx) -> str:
     return "" if ctx.condition is None else f" AND coalesce({ctx.condition}, FALSE)"
 
 
+class _Deleting(Operation):
+    """A step that deletes the rows :meth:`deletes` selects."""
+
+    def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
+        return ctx.without(self.deletes(p, ctx))
+
+    def deletes(self, p: Mapping[str, Any], ctx: Ctx) -> str:
+        raise NotImplementedError
+
+
 @register
-class DeleteDuplicateRows(Operation):
+class DeleteDuplicateRows(_Deleting):
     name = "DELETE_DUPLICATE_ROWS"
     category = CATEGORY
     doc = "Delete every row that exactly matches an earlier row (the first one stays)."
     examples = ({"parameters": {}},)
-
-    def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
-        return ctx.without(self.deletes(p, ctx))
 
     def deletes(self, p: Mapping[str, Any], ctx: Ctx) -> str:
         # A hash aggregation finds each key's first row; every other row goes.
@@ -49,15 +56,12 @@ class DeleteDuplicateRows(Operation):
 
 
 @register
-class RemoveDuplicates(Operation):
+class RemoveDuplicates(_Deleting):
     name = "REMOVE_DUPLICATES"
     category = CATEGORY
     doc = "Delete every row whose sourceColumn value already appeared in an earlier row."
     params = {"sourceColumn": Param("column")}
     examples = ({"parameters": {"sourceColumn": "city"}},)
-
-    def sql(self, p: Mapping[str, Any], ctx: Ctx) -> str:
-        return ctx.without(self.deletes(p, ctx))
 
     def deletes(self, p: Mapping[str, Any], ctx: Ctx) -> str:
         # Only keys seen twice matter: joining the rows to those (a small table, usually)
