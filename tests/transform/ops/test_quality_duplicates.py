@@ -43,3 +43,14 @@ def test_condition_limits_deletion() -> None:
     out = run([step("REMOVE_DUPLICATES", conditions=cond, sourceColumn="k")], DATA)
     # the second "a" (v=1) is outside the condition and stays; the third (v=2) goes
     assert out.column("v").to_pylist() == [1, 2, 1, 3, 3]
+
+
+def test_remove_duplicates_of_mostly_distinct_keys() -> None:
+    """Keys that rarely repeat take the engine's other plan; the first of each still stays."""
+    keys = [f"k{i}" for i in range(40)] + ["k3", None, "k7", "k3", None, "k39"]
+    data = pa.table({"k": keys, "v": list(range(len(keys)))})
+    out = run([step("REMOVE_DUPLICATES", sourceColumn="k")], data)
+    assert out.column("v").to_pylist() == [*range(40), 41, 44]
+    cond = [{"Condition": "LESS_THAN", "TargetColumn": "v", "Value": "43"}]
+    out = run([step("REMOVE_DUPLICATES", conditions=cond, sourceColumn="k")], data)
+    assert out.column("v").to_pylist() == [*range(40), 41, 43, 44, 45]

@@ -64,9 +64,19 @@ class RemoveDuplicates(_Deleting):
     examples = ({"parameters": {"sourceColumn": "city"}},)
 
     def deletes(self, p: Mapping[str, Any], ctx: Ctx) -> str:
-        # Only keys seen twice matter: joining the rows to those (a small table, usually)
-        # costs less than a semi-join to the first row of every key. NULL keys never match.
+        # Two plans; NULL keys never match. Where most keys are distinct, numbering each
+        # key's rows in row order (a partitioned sort) costs DuckDB less than aggregating
+        # millions of keys; where they repeat, aggregating the few repeated keys and joining
+        # the rows to them costs less than sorting every row.
         c = quote(p["sourceColumn"])
+        if ctx.dialect == "duckdb" and _mostly_distinct(ctx, c):
+            cond = "TRUE" if ctx.condition is None else f"coalesce({ctx.condition}, FALSE)"
+            numbered = (
+                f"SELECT {ROW}, {cond} AS __lb_if, "
+                f"row_number() OVER (PARTITION BY {c} ORDER BY {ROW}) AS __lb_n "
+                f"FROM {ctx.input} WHERE {c} IS NOT NULL"
+            )
+            return f"SELECT {ROW} FROM ({numbered}) AS __lb_in WHERE __lb_n > 1 AND __lb_if"
         repeated = (
             f"SELECT {c} AS __lb_key, min({ROW}) AS __lb_first FROM {ctx.input} "
             f"WHERE {c} IS NOT NULL GROUP BY {c} HAVING count(*) > 1"
@@ -76,6 +86,18 @@ class RemoveDuplicates(_Deleting):
             f"ON __lb_in.{c} = __lb_dup.__lb_key WHERE __lb_in.{ROW} <> __lb_dup.__lb_first"
             f"{_unless(ctx)}"
         )
+
+
+def _mostly_distinct(ctx: Ctx, column: str) -> bool:
+    """Whether most non-NULL values of ``column`` are distinct (an estimate; False when the
+    engine can't be asked)."""
+    if ctx.run is None:
+        return False
+    sql = f"SELECT approx_count_distinct({column}) AS d, count({column}) AS n FROM {ctx.input}"
+    if sql not in ctx.extra:  # the step's SQL is rendered more than once
+        found = ctx.run(sql).to_pylist()[0]
+        ctx.extra[sql] = bool(found["n"]) and found["d"] * 2 > found["n"]
+    return bool(ctx.extra[sql])
 
 
 @register
