@@ -245,8 +245,8 @@ def _fit(
 
     A fit filters and groups the columns it reads; pushed down through the views, a filter
     repeats each step's expression wherever the next step uses the column (exponentially in
-    the depth), and every fit would recompute the chain. The copy computes it once. (Fits
-    that depend on row order say ORDER BY; the copy keeps none.)"""
+    the depth), and every fit would recompute the chain. The copy computes it once, on the
+    fit's first query. (Fits that depend on row order say ORDER BY; the copy keeps none.)"""
     whole, source = ctx, stacked
     if deleted is not None:
         source = f"fit_{bound.number}_kept"
@@ -260,18 +260,23 @@ def _fit(
             view = tracker.fit_view(columns)
         elif deleted.kept is not None:
             view = tracker.fit_view(columns, base=deleted.kept, has=deleted.columns)
-    if view is None:
-        table = engine.materialize(source, columns, sort=False)
-    else:
-        table = f"fit_{bound.number}"
-        engine.create_view(table, view)
+    table, copies = f"fit_{bound.number}", []
+    selected = ", ".join([ROW, *map(quote, columns)])
+    engine.create_view(table, view or f"SELECT {selected} FROM {quote(source)}")
+
+    def run(sql: str) -> pa.Table:
+        if view is None and not copies:  # copied on the fit's first query (some run none)
+            copies.append(engine.materialize(source, columns, sort=False))
+            engine.create_view(table, f"SELECT * FROM {quote(copies[0])}")
+        return engine.query(sql)
+
     try:
-        return bound.op.fit(bound.params, replace(ctx, input=quote(table)))
+        return bound.op.fit(bound.params, replace(ctx, input=quote(table), run=run))
     except QueryError:  # the fit reads more columns than its parameters name: use them all
         return bound.op.fit(bound.params, whole)
     finally:
-        if view is None:
-            engine.drop(table)
+        for copy in copies:
+            engine.drop(copy)
 
 
 def _named_columns(bound: BoundStep, schema: pa.Schema) -> list[str]:
