@@ -260,7 +260,8 @@ def _fit(
             view = tracker.fit_view(columns)
         elif deleted.kept is not None:
             view = tracker.fit_view(columns, base=deleted.kept, has=deleted.columns)
-    table, copies = f"fit_{bound.number}", []
+    table = f"fit_{bound.number}"
+    copies: list[str] = []
     selected = ", ".join([ROW, *map(quote, columns)])
     engine.create_view(table, view or f"SELECT {selected} FROM {quote(source)}")
 
