@@ -143,7 +143,7 @@ def build(
                     )
                 state = _fit(engine, bound, ctx, current if stacked else None, tracker, deleted)
             ctx.state = state
-            sql, deletes = bound.op.sql(bound.params, ctx), bound.op.deletes(bound.params, ctx)
+            sql, deletes = _render(bound, ctx)
             if deleted is not None and (deletes is not None or _reorders(bound, sql)):
                 # the step compares rows: the deleted ones go first
                 engine.create_view(f"{name}_in", _without(ctx.input, deleted.rows))
@@ -153,11 +153,10 @@ def build(
                 ctx.input = quote(current)
                 if tracker is not None:
                     tracker.rebase(current, schema)
-                sql, deletes = bound.op.sql(bound.params, ctx), bound.op.deletes(bound.params, ctx)
+                sql, deletes = _render(bound, ctx)
             if deletes is not None:  # the step's view keeps every row; see Operation.deletes
                 later = [b for j, b in enumerate(recipe.bound) if j > i and fitted[j]]
                 deleted = _delete(engine, name, deletes, ctx, later if tracker else [])
-                sql = f"SELECT * FROM {ctx.input}"
             engine.create_view(name, sql)
             if tracker is not None:
                 if deletes is None:
@@ -228,6 +227,15 @@ def _delete(engine: Engine, name: str, deletes: str, ctx: Ctx, later: list[Bound
     engine.create_view(f"{name}_kept", _without(ctx.input, rows))
     kept = engine.materialize(f"{name}_kept", named, sort=False)
     return _Deleted(rows, kept, frozenset(named))
+
+
+def _render(bound: BoundStep, ctx: Ctx) -> tuple[str, str | None]:
+    """A step's view and, for a step that deletes rows, the SELECT of those rows: its view
+    then keeps every row (see :meth:`Operation.deletes`)."""
+    deletes = bound.op.deletes(bound.params, ctx)
+    if deletes is not None:
+        return f"SELECT * FROM {ctx.input}", deletes
+    return bound.op.sql(bound.params, ctx), None
 
 
 def _fit(

@@ -94,10 +94,8 @@ def _mostly_distinct(ctx: Ctx, column: str) -> bool:
     if ctx.run is None:
         return False
     sql = f"SELECT approx_count_distinct({column}) AS d, count({column}) AS n FROM {ctx.input}"
-    if sql not in ctx.extra:  # the step's SQL is rendered more than once
-        found = ctx.run(sql).to_pylist()[0]
-        ctx.extra[sql] = bool(found["n"]) and found["d"] * 2 > found["n"]
-    return bool(ctx.extra[sql])
+    found = ctx.run(sql).to_pylist()[0]
+    return bool(found["n"]) and found["d"] * 2 > found["n"]
 
 
 @register
