@@ -3,6 +3,7 @@ the same, byte for byte, as running them on every row."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -111,6 +112,24 @@ def test_values_carry_through_steps_that_leave_the_column_alone() -> None:
     assert out.num_rows < 200  # a row per city, and the rows without one
     assert out.column("city").null_count == 0
     assert states[8] is not None
+
+
+@pytest.mark.parametrize("dedupe", [False, True])
+def test_a_fit_reads_lookups_of_every_value_null_included(dedupe: bool) -> None:
+    """A fit over a lookup column (read through a table of its values, not per row) counts
+    the rows whose source is NULL too, with or without rows deleted before it."""
+    cities = [None if i % 7 == 3 else f"  city  {i % 5} " for i in range(2_000)]
+    data = pa.table({"id": [i // 2 for i in range(2_000)], "city": pa.array(cities, pa.string())})
+    recipe = Recipe().add("REMOVE_DUPLICATES", sourceColumn="id") if dedupe else Recipe()
+    recipe = (
+        recipe.add("REMOVE_COMBINED", sourceColumn="city", **TRIM)
+        .add("FILL_WITH_CUSTOM", sourceColumn="city", columnDataType="string", value="Nowhere")
+        .add("ORDINAL_ENCODING", sourceColumn="city", targetColumn="city_code")
+    )
+    out, done, states = _both(recipe, data)
+    assert done == [2 if dedupe else 1]
+    assert out.num_rows == (data.num_rows // 2 if dedupe else data.num_rows)
+    assert "Nowhere" in json.dumps(states[-1])  # only rows without a city have it
 
 
 def test_many_rows_few_values() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from lakebed.errors import ConfigError
-from lakebed.transform.ops.base import NUMERIC, literal, quote
+from lakebed.transform.ops.base import NUMERIC, blank, literal, quote
 
 CONDITIONS = (
     "IS", "IS_NOT", "IS_BETWEEN", "CONTAINS", "NOT_CONTAINS", "STARTS_WITH", "NOT_STARTS_WITH",
@@ -165,8 +165,8 @@ def predicate(conditions: Sequence[Condition], schema: pa.Schema, where: str) ->
             test = template.format(c=text, v=literal(cond.value or ""))
             parts.append(f"NOT coalesce({test}, FALSE)" if negate else test)
         elif name == "IS_MISSING":
-            blank = f" OR trim({text}) = ''" if pa.types.is_string(dtype) else ""
-            parts.append(f"({col} IS NULL{blank})")
+            empty = f" OR {blank(text)}" if pa.types.is_string(dtype) else ""
+            parts.append(f"({col} IS NULL{empty})")
         elif name == "IS_INVALID":
             target = _INVALID_TYPES.get((cond.value or "").lower())
             if target is None:

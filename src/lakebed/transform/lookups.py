@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import json
 import math
 import threading
@@ -52,6 +53,7 @@ _VOLATILE = frozenset(
 )  # fmt: skip
 
 _parser_lock = threading.Lock()
+_maps = itertools.count()
 
 
 @functools.cache
@@ -209,21 +211,33 @@ class Lookups:
         the base relation, when each is unchanged since the base or a lookup of a base column:
         a fit reads it instead of a copy. None otherwise.
 
-        ``base`` reads another relation instead: a copy of some of the base's rows, holding
-        the base columns ``has``."""
-        items = [ROW]
+        A lookup is a join with a table of its values: the filters a fit puts on the column
+        then run on that table, once per distinct value, not once per row. ``base`` reads
+        another relation instead: a copy of some of the base's rows, holding the base
+        columns ``has``."""
+        items = [f"b.{ROW}"]
+        joins: list[str] = []
         for column in columns:
             look = self._lookups.get(column)
             source = column if column in self._raw else look.source if look else None
             if source is None or (has is not None and source not in has):
                 return None
             if column in self._raw:
-                items.append(quote(column))
-            elif look is not None and (case := look.sql()) is not None:
-                items.append(f"{case} AS {quote(column)}")
-            else:
+                items.append(f"b.{quote(column)}")
+                continue
+            assert look is not None
+            table, m = f"lookup_map_{next(_maps)}", f"m{len(joins)}"
+            try:
+                values = pa.array(list(look.values.values()), look.kind)
+            except (pa.ArrowException, TypeError, ValueError):
                 return None
-        return f"SELECT {', '.join(items)} FROM {quote(base or self._base)}"
+            keys = pa.array(list(look.values), pa.string())
+            self._engine.load_arrow(table, pa.table({"k": keys, "v": values}))
+            joins.append(
+                f"JOIN {quote(table)} AS {m} ON b.{quote(source)} IS NOT DISTINCT FROM {m}.k"
+            )
+            items.append(f"{m}.v AS {quote(column)}")
+        return f"SELECT {', '.join(items)} FROM {quote(base or self._base)} AS b {' '.join(joins)}"
 
     def step(self, bound: BoundStep, ctx: Ctx, sql: str, view: str) -> None:
         """Account for step view ``view``, made from ``sql`` over ``ctx.input``; recreate it

@@ -210,23 +210,29 @@ class _Deleted:
 
     rows: str
     """A table of their ROW values."""
+    view: str
+    """The other rows of the deleting step's input (a view)."""
     kept: str | None = None
-    """A copy of the other rows, with the columns later steps fit on (``columns``)."""
+    """A copy of :attr:`view` with the columns later steps fit on (``columns``), but text."""
     columns: frozenset[str] = frozenset()
 
 
 def _delete(engine: Engine, name: str, deletes: str, ctx: Ctx, later: list[BoundStep]) -> _Deleted:
     """Compute the rows step ``name`` deletes (the SELECT ``deletes`` over ``ctx.input``) and
     copy the columns the ``later`` steps fit on from the others: fits then read that copy
-    instead of leaving the rows out again each time."""
+    instead of leaving the rows out again each time. Text columns are not copied: fits read
+    them from the view of the kept rows, where a Parquet input's dictionary pages still make
+    them cheap, while a copy of millions of strings is not."""
     engine.create_view(f"{name}_deletes", deletes)
     rows = engine.materialize(f"{name}_deletes", [], sort=True)
-    named = list(dict.fromkeys(c for b in later for c in _named_columns(b, ctx.schema)))
+    view = f"{name}_kept"
+    engine.create_view(view, _without(ctx.input, rows))
+    named = [c for b in later for c in _named_columns(b, ctx.schema) if not ctx.is_string(c)]
     if not named:
-        return _Deleted(rows)
-    engine.create_view(f"{name}_kept", _without(ctx.input, rows))
-    kept = engine.materialize(f"{name}_kept", named, sort=False)
-    return _Deleted(rows, kept, frozenset(named))
+        return _Deleted(rows, view)
+    named = list(dict.fromkeys(named))
+    kept = engine.materialize(view, named, sort=False)
+    return _Deleted(rows, view, kept, frozenset(named))
 
 
 def _render(bound: BoundStep, ctx: Ctx) -> tuple[str, str | None]:
@@ -266,8 +272,10 @@ def _fit(
     if tracker is not None:
         if deleted is None:
             view = tracker.fit_view(columns)
-        elif deleted.kept is not None:
-            view = tracker.fit_view(columns, base=deleted.kept, has=deleted.columns)
+        else:  # numbers from the copy of the kept rows, text from their view
+            if deleted.kept is not None:
+                view = tracker.fit_view(columns, base=deleted.kept, has=deleted.columns)
+            view = view or tracker.fit_view(columns, base=deleted.view)
     table = f"fit_{bound.number}"
     copies: list[str] = []
     selected = ", ".join([ROW, *map(quote, columns)])

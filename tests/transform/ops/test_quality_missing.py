@@ -110,3 +110,38 @@ def test_remove_missing_and_flag_missing() -> None:
     out = run([step("FLAG_MISSING", sourceColumn="s", targetColumn="s_missing")], DATA)
     assert out.column_names == ["x", "n", "s", "s_missing"]
     assert out.column("s_missing").to_pylist() == [False, True, True, False, False]
+
+
+TRICKY = [
+    "",
+    " ",
+    "   ",
+    "\u00a0",
+    "\u3000 ",
+    "\t",
+    " \n",
+    "~",
+    "~ ",
+    " a",
+    "a ",
+    "!",
+    "é",
+    "\u00a0x",
+    None,
+]
+
+
+def test_blank_is_what_trim_empties_whatever_the_first_character() -> None:
+    import duckdb
+
+    blank = [
+        v is None or duckdb.execute("SELECT trim(?) = ''", [v]).fetchall()[0][0] for v in TRICKY
+    ]
+    assert blank[:5] == [True] * 5 and not any(blank[5:-1])  # spaces (Unicode ones too) only
+    data = pa.table({"s": pa.array(TRICKY, pa.string())})
+    filled = col([step("FILL_WITH_CUSTOM", sourceColumn="s", value="?")], "s", data)
+    assert filled == ["?" if b else v for v, b in zip(TRICKY, blank, strict=True)]
+    data = data.append_column("t", pa.array(["x"] * len(TRICKY)))
+    missing = [{"Condition": "IS_MISSING", "TargetColumn": "s"}]
+    marked = col([step("UPPER_CASE", missing, sourceColumn="t")], "t", data)
+    assert [m == "X" for m in marked] == blank

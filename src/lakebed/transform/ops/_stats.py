@@ -18,7 +18,7 @@ from typing import Any
 
 from lakebed.transform.ops._dual import Dual
 from lakebed.transform.ops._quantiles import exact_quantiles
-from lakebed.transform.ops.base import Ctx, quote
+from lakebed.transform.ops.base import Ctx, blank, quote
 
 MODE_TYPES = ("MINIMUM", "MAXIMUM", "AVERAGE", "NONE")
 
@@ -93,7 +93,7 @@ def mode_value(
     c = quote(col)
     filt = f"{c} IS NOT NULL"
     if ctx.is_string(col):
-        filt += f" AND trim({c}) <> ''"
+        filt += f" AND NOT {blank(c)}"
     if ctx.is_numeric(col):
         filt += f" AND NOT isnan(CAST({c} AS DOUBLE))"
     if where:
@@ -171,7 +171,7 @@ def is_missing(ctx: Ctx, col: str) -> str:
     """Predicate: ``col`` is missing (NULL; for text also empty or only spaces; NaN)."""
     c = quote(col)
     if ctx.is_string(col):
-        return f"({c} IS NULL OR trim({c}) = '')"
+        return f"({c} IS NULL OR {blank(c)})"
     import pyarrow as pa
 
     if pa.types.is_floating(ctx.type_of(col)):
