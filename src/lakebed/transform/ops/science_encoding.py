@@ -63,7 +63,7 @@ class OneHotEncoding(Operation):
         add = []
         for value in (ctx.state or {}).get("categories") or []:
             hit = f"{quote(col)} = {value_sql(ctx, col, value)}"
-            expr = f"CAST(CASE WHEN coalesce({hit}, FALSE) THEN 1 ELSE 0 END AS INTEGER)"
+            expr = f"CAST(coalesce({hit}, FALSE) AS INTEGER)"
             add.append((f"{col}_{_name(value)}", expr, col))
         return ctx.project(add=add)
 

@@ -54,9 +54,9 @@ def convert(ctx: Ctx, col: str, target: str) -> str:
             return f"TRY_CAST({c} AS {target})"
         s = f"trim(CAST({c} AS VARCHAR))"
         pattern = _DATE_RE if target == "DATE" else _TS_RE
-        return (
-            f"CASE WHEN regexp_matches({s}, {literal(pattern)}) THEN TRY_CAST({s} AS {target}) END"
-        )
+        # the LIKE (a dash fifth) rules most other texts out at a fraction of the regexp's cost
+        shaped = f"{s} LIKE '____-%' AND regexp_matches({s}, {literal(pattern)})"
+        return f"CASE WHEN {shaped} THEN TRY_CAST({s} AS {target}) END"
     # numbers
     if pa.types.is_boolean(t):
         return f"CAST(CASE WHEN {c} THEN 1 WHEN NOT {c} THEN 0 END AS {target})"
