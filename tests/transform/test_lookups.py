@@ -66,13 +66,13 @@ def test_cleaning_steps_become_lookups_with_identical_output() -> None:
         Recipe()
         .add("REMOVE_COMBINED", sourceColumn="city", **TRIM)  # 1: costly, lookup
         .add("CAPITAL_CASE", sourceColumn="city")  # 2: lambda, lookup of the trimmed values
-        .add("FILL_WITH_MODE", sourceColumn="city")  # 3: learns from the lookups over the input
+        .add("FILL_WITH_MODE", sourceColumn="city")  # 3: learns on lookups; composed with 1, 2
         .add("CAPITAL_CASE", sourceColumn="code")  # 4: too many values, per row
         .add("CHANGE_DATA_TYPE", sourceColumn="day", columnDataType="date")  # 5: text to date
         .add("ORDINAL_ENCODING", sourceColumn="city", targetColumn="city_code")  # 6: learns
     )
     out, done, states = _both(recipe, _data())
-    assert done == [1, 2, 5]
+    assert done == [1, 2, 3, 5]
     assert out.column("city").null_count == 0
     assert "Ünïcödé Straße" in out.column("city").to_pylist()
     assert states[2] == {"value": "City 29"}  # the most common value, after cleaning
@@ -127,9 +127,24 @@ def test_a_fit_reads_lookups_of_every_value_null_included(dedupe: bool) -> None:
         .add("ORDINAL_ENCODING", sourceColumn="city", targetColumn="city_code")
     )
     out, done, states = _both(recipe, data)
-    assert done == [2 if dedupe else 1]
+    assert done == ([2, 3] if dedupe else [1, 2])  # the fill composed with the lookup
     assert out.num_rows == (data.num_rows // 2 if dedupe else data.num_rows)
     assert "Nowhere" in json.dumps(states[-1])  # only rows without a city have it
+
+
+def test_a_step_writing_the_column_from_another_is_not_composed() -> None:
+    """After a lookup of ``city``, a step that writes ``city`` from ``kind`` is a lookup of
+    ``kind``: its values do not compose with the ones ``city`` had."""
+    recipe = (
+        Recipe()
+        .add("REMOVE_COMBINED", sourceColumn="kind", **TRIM)
+        .add("REMOVE_COMBINED", sourceColumn="city", **TRIM)
+        .add("DUPLICATE", sourceColumn="kind", targetColumn="city")
+        .add("CAPITAL_CASE", sourceColumn="city")
+    )
+    out, done, _ = _both(recipe, _data())
+    assert set(out.column("city").to_pylist()) == {"A", "B"}
+    assert done == [1, 2, 4]
 
 
 def test_many_rows_few_values() -> None:

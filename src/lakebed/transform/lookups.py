@@ -189,6 +189,7 @@ class Lookups:
         self._engine = engine
         self._lookups: dict[str, _Lookup] = {}
         self._wide: set[str] = set()
+        self._last: _Rewritten | None = None
         self.steps: list[int] = []
         """Numbers of the steps turned into lookups."""
         self.rebase(base, schema)
@@ -197,6 +198,7 @@ class Lookups:
         """Steps now read ``base``, a copy of the current values: its columns are raw, and
         the values known of text columns still hold."""
         self._base = base
+        self._last = None
         self._raw = set(schema.names)
         self._lookups = {
             c: _Lookup(c, {v: v for v in look.distinct()}, look.kind)
@@ -248,6 +250,7 @@ class Lookups:
             self._raw, self._lookups, self._wide = set(), {}, set()
 
     def _step(self, bound: BoundStep, ctx: Ctx, sql: str, view: str) -> None:
+        last, self._last = self._last, None
         form = shape(sql, ctx.input[1:-1].replace('""', '"'))
         if form is None:
             self._raw, self._lookups, self._wide = set(), {}, set()
@@ -262,7 +265,11 @@ class Lookups:
                 values = source.distinct()
                 table = self._evaluate(bound, ctx, column, values, form, f"{view}_values")
                 if table is not None:
-                    if form.costly and self._rewrite(view, sql, ctx, column, values, table, form):
+                    changed = [n for n, reads in form.outputs if reads is not None]
+                    after = last if last and last.follows(ctx.input, column, changed) else None
+                    if (form.costly or after) and self._rewrite(
+                        view, sql, ctx, column, values, table, form, after
+                    ):
                         self.steps.append(bound.number)
                     found = source.then(values, table)
         kept = form.kept
@@ -321,27 +328,66 @@ class Lookups:
         values: list[Any],
         table: pa.Table,
         form: Shape,
+        after: _Rewritten | None,
     ) -> bool:
         """Recreate ``view`` with its changed columns as lookups of ``column``; keep the
         step's own view (and return False) when a value cannot be written as a literal or the
-        types differ."""
-        items = []
-        for name, reads in form.outputs:
-            if reads is None:
-                items.append(quote(name))
-                continue
-            field = table.schema.field(name)
-            mapping = dict(zip(values, table.column(name).to_pylist(), strict=True))
-            case = _Lookup(column, mapping, field.type).sql()
-            if case is None:
-                return False
-            items.append(f"{case} AS {quote(name)}")
+        types differ.
+
+        ``after`` is the step before when it is a lookup of ``column`` alone and this step
+        changes only ``column``: that step then passes its input through, and this one looks
+        its values up through both. A chain of cleaning steps on a column costs one lookup
+        per row, however long; each step after the first, costly or not, is free."""
+        changed = [n for n, reads in form.outputs if reads is not None]
+        maps = {n: dict(zip(values, table.column(n).to_pylist(), strict=True)) for n in changed}
+        if after is not None:
+            maps[column] = {u: maps[column][v] for u, v in after.mapping.items()}
+        items = [quote(name) for name, _ in form.outputs]
+        for i, name in enumerate(n for n, _ in form.outputs):
+            if name in maps:
+                case = _Lookup(column, maps[name], table.schema.field(name).type).sql()
+                if case is None:
+                    return False
+                items[i] = f"{case} AS {quote(name)}"
+        lookup = f"SELECT {', '.join(items)} FROM {ctx.input}"
         original = self._engine.schema(view)
-        self._engine.create_view(view, f"SELECT {', '.join(items)} FROM {ctx.input}")
+        if after is not None and not self._pass(after):
+            return False
+        self._engine.create_view(view, lookup)
         if self._engine.schema(view) == original:
+            if changed == [column]:
+                self._last = _Rewritten(view, lookup, ctx.input, column, maps[column])
             return True
         self._engine.create_view(view, sql)  # not expected: keep the step's own SQL
+        if after is not None:
+            self._engine.create_view(after.view, after.sql)
         return False
+
+    def _pass(self, step: _Rewritten) -> bool:
+        """Make lookup ``step`` pass its input through; False (and as it was) if that changes
+        its columns' types."""
+        before = self._engine.schema(step.view)
+        self._engine.create_view(step.view, f"SELECT * FROM {step.input}")
+        if self._engine.schema(step.view) == before:
+            return True
+        self._engine.create_view(step.view, step.sql)
+        return False
+
+
+@dataclass(frozen=True)
+class _Rewritten:
+    """A step's view made a lookup of one text column (``mapping`` of its input's values)."""
+
+    view: str
+    sql: str
+    input: str
+    column: str
+    mapping: dict[Any, Any]
+
+    def follows(self, relation: str, column: str, changed: list[str]) -> bool:
+        """Whether a step reading ``relation`` that changes ``changed`` from ``column`` is
+        the next lookup of this one's column (see :meth:`Lookups._rewrite`)."""
+        return relation == quote(self.view) and changed == [column] and column == self.column
 
 
 @dataclass(frozen=True)
