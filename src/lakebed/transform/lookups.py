@@ -11,7 +11,9 @@ the same values the step would, byte for byte.
 The distinct values of a column are found once, on the base relation (the input, or the last
 materialised copy), and carried forward: a lookup step's outputs are the mapped values, and a
 step that passes a column through unchanged keeps its values. Any step this module cannot read
-as a plain per-row SELECT (a filter, a join, a window, a SQL step) forgets them.
+as a plain per-row SELECT (a filter, a join, a window, a SQL step) forgets them. Consecutive
+lookups of one column compose into one, and fits read lookups through a join with a table of
+the values.
 """
 
 from __future__ import annotations
