@@ -148,3 +148,15 @@ def test_a_condition_limits_what_deduplication_deletes(repeats: bool) -> None:
         seen.add(id_)
     assert out.column("id").to_pylist() == data.column("id").take(kept).to_pylist()
     assert data.num_rows > out.num_rows
+
+
+def test_the_copy_fits_read_is_freed_before_the_output() -> None:
+    """The copy of the kept rows serves the fits only; the output query runs without it (it
+    would hold memory that grows with the input), leaving only the deleted rows' table."""
+    recipe = _recipe(("REMOVE_DUPLICATES", {"sourceColumn": "id"}), *LATER)
+    with DuckDBEngine(threads=2) as engine:
+        engine.load_arrow("input", _data())
+        built = build(engine, recipe)
+        tables = engine.con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary")
+        assert built.deferred is not None
+        assert [r[0] for r in tables.fetchall()] == [built.deferred.excluded]

@@ -185,6 +185,8 @@ def build(
     done = tracker.steps if tracker is not None else []
     deferred = None
     if deleted is not None:
+        if deleted.kept is not None:  # the fits are done: free its memory for the output
+            engine.drop(deleted.kept)
         deferred = Deferred(current, deleted.rows, in_order)
         current, in_order = f"{prefix}_out", False
         engine.create_view(current, _without(quote(deferred.relation), deleted.rows))
