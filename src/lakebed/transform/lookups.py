@@ -80,6 +80,11 @@ class Shape:
         """Columns passed through unchanged."""
         return {name for name, reads in self.outputs if reads is None}
 
+    @property
+    def changed(self) -> list[str]:
+        """Columns the step computes, in order."""
+        return [name for name, reads in self.outputs if reads is not None]
+
     def local(self) -> str | None:
         """The one input column every changed output reads (and nothing else), if any."""
         reads = {frozenset(r) for _, r in self.outputs if r is not None}
@@ -267,8 +272,8 @@ class Lookups:
                 values = source.distinct()
                 table = self._evaluate(bound, ctx, column, values, form, f"{view}_values")
                 if table is not None:
-                    changed = [n for n, reads in form.outputs if reads is not None]
-                    after = last if last and last.follows(ctx.input, column, changed) else None
+                    follows = last is not None and last.follows(ctx.input, column, form.changed)
+                    after = last if follows else None
                     if (form.costly or after) and self._rewrite(
                         view, sql, ctx, column, values, table, form, after
                     ):
@@ -308,12 +313,11 @@ class Lookups:
             for f in schema
         ]
         self._engine.load_arrow(name, pa.Table.from_arrays(arrays, schema=schema))
-        changed = [n for n, reads in form.outputs if reads is not None]
         try:
             sql = bound.op.sql(bound.params, replace(ctx, input=quote(name)))
             if isinstance(sql, Native):
                 return None
-            cols = ", ".join(quote(n) for n in changed)
+            cols = ", ".join(quote(n) for n in form.changed)
             table = self._engine.query(f"SELECT {ROW}, {cols} FROM ({sql}) ORDER BY {ROW}")
         except (QueryError, ConfigError):  # then the step stays as it is
             return None
@@ -340,8 +344,9 @@ class Lookups:
         changes only ``column``: that step then passes its input through, and this one looks
         its values up through both. A chain of cleaning steps on a column costs one lookup
         per row, however long; each step after the first, costly or not, is free."""
-        changed = [n for n, reads in form.outputs if reads is not None]
-        maps = {n: dict(zip(values, table.column(n).to_pylist(), strict=True)) for n in changed}
+        maps = {
+            n: dict(zip(values, table.column(n).to_pylist(), strict=True)) for n in form.changed
+        }
         if after is not None:
             maps[column] = {u: maps[column][v] for u, v in after.mapping.items()}
         items = [quote(name) for name, _ in form.outputs]
@@ -357,7 +362,7 @@ class Lookups:
             return False
         self._engine.create_view(view, lookup)
         if self._engine.schema(view) == original:
-            if changed == [column]:
+            if form.changed == [column]:
                 self._last = _Rewritten(view, lookup, ctx.input, column, maps[column])
             return True
         self._engine.create_view(view, sql)  # not expected: keep the step's own SQL

@@ -230,9 +230,9 @@ def _delete(engine: Engine, name: str, deletes: str, ctx: Ctx, later: list[Bound
     view = f"{name}_kept"
     engine.create_view(view, _without(ctx.input, rows))
     named = [c for b in later for c in _named_columns(b, ctx.schema) if not ctx.is_string(c)]
+    named = list(dict.fromkeys(named))
     if not named:
         return _Deleted(rows, view)
-    named = list(dict.fromkeys(named))
     kept = engine.materialize(view, named, sort=False)
     return _Deleted(rows, view, kept, frozenset(named))
 
