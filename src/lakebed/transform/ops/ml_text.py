@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
+from string import Template
 from typing import Any
 
 import pyarrow as pa
@@ -47,9 +48,16 @@ MAX_COLUMNS = 1_000
 MAX_BUCKETS = 65_536
 
 
-def _esc(template: str) -> str:
-    """A :meth:`Dual.pick` template: braces kept literally, ``@`` is the argument."""
-    return template.replace("{", "{{").replace("}", "}}").replace("@", "{0}")
+def _esc(template: str, **text: str) -> str:
+    """A :meth:`Dual.pick` template from ``template``, where ``@`` is the argument and
+    ``$name`` is the SQL ``text[name]`` (literals of user words, which may hold ``@`` or
+    braces: they are kept as they are)."""
+
+    def braces(sql: str) -> str:
+        return sql.replace("{", "{{").replace("}", "}}")
+
+    code = Template(braces(template).replace("@", "{0}"))
+    return code.substitute({name: braces(sql) for name, sql in text.items()})
 
 
 def _stops(p: Mapping[str, Any]) -> list[str]:
@@ -73,9 +81,13 @@ def tokens(d: Dual, text: str, stops: list[str]) -> str:
     )
     return d.pick(
         _esc(
-            f"list_filter(regexp_split_to_array(lower(@), {literal(SPLIT)}), lambda t: {keep_duck})"
+            "list_filter(regexp_split_to_array(lower(@), $split), lambda t: $keep)",
+            split=literal(SPLIT),
+            keep=keep_duck,
         ),
-        _esc(f"filter(split(lower(@), {spark_lit(SPLIT)}), t -> {keep_spark})"),
+        _esc(
+            "filter(split(lower(@), $split), t -> $keep)", split=spark_lit(SPLIT), keep=keep_spark
+        ),
         text,
     )
 
@@ -153,12 +165,16 @@ def term_counts(d: Dual, terms: list[str], weights: list[float] | None) -> str:
     spark = ", ".join(spark_lit(t) for t in terms)
     return d.pick(
         _esc(
-            f"CASE WHEN @ IS NOT NULL THEN list_transform([{duck}], lambda v, i: "
-            f"CAST(len(list_filter(@, lambda t: t = v)) AS DOUBLE){w_duck}) END"
+            "CASE WHEN @ IS NOT NULL THEN list_transform([$terms], lambda v, i: "
+            "CAST(len(list_filter(@, lambda t: t = v)) AS DOUBLE)$weights) END",
+            terms=duck,
+            weights=w_duck,
         ),
         _esc(
-            f"CASE WHEN @ IS NOT NULL THEN transform(array({spark}), (v, i) -> "
-            f"CAST(size(filter(@, t -> t = v)) AS DOUBLE){w_spark}) END"
+            "CASE WHEN @ IS NOT NULL THEN transform(array($terms), (v, i) -> "
+            "CAST(size(filter(@, t -> t = v)) AS DOUBLE)$weights) END",
+            terms=spark,
+            weights=w_spark,
         ),
         TOK,
     )
