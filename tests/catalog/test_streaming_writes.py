@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 from lakebed.catalog import Catalog, Table
+from lakebed.catalog.datafiles import MAX_ENCODE_LANES, encode_lanes
 from lakebed.errors import ConfigError, FormatError
 
 SCHEMA = pa.schema([("id", pa.int64()), ("ts", pa.timestamp("us")), ("country", pa.string())])
@@ -102,6 +103,29 @@ def test_stream_failing_midway_commits_nothing(catalog: Catalog) -> None:
     assert table.refresh().current_snapshot() == before
     assert table_ids(table) == [0, 1, 2]
     assert len(data_files(table)) == 1  # the half-written stream's files are gone
+
+
+def test_lanes_encode_chunks_at_once_and_a_failed_part_leaves_no_file(catalog: Catalog) -> None:
+    table = catalog.create_table("db.events", SCHEMA)
+
+    def broken() -> Iterator[pa.RecordBatch]:
+        yield from (batch(1000 + n * 10, 10) for n in range(4))
+        raise FormatError("events.csv: line 41 is not valid CSV", fix="repair the file")
+
+    with table.begin_write(SCHEMA, chunk_bytes=1, lanes=3) as pending:
+        assert pending.write(batch(n * 10, 10) for n in range(9)) == 90
+        with pytest.raises(FormatError, match="line 41"):
+            pending.write(broken())
+        pending.commit()
+    assert table_ids(table) == list(range(90))
+    # one file per lane (the chunks are far below the target size), none left from the failure
+    assert table.stats().data_files == len(data_files(table)) == 3
+
+
+def test_encode_lanes_follow_the_cores() -> None:
+    assert encode_lanes(3) == 3
+    assert encode_lanes(1000) == MAX_ENCODE_LANES
+    assert 1 <= encode_lanes() <= MAX_ENCODE_LANES
 
 
 def test_streaming_append_evolves_schema_in_the_same_commit(catalog: Catalog) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -264,6 +265,16 @@ def _sort_key(spec: str) -> tuple[str, str]:
     if len(parts) == 2 and parts[1].lower() in ("asc", "desc"):
         return parts[0], "descending" if parts[1].lower() == "desc" else "ascending"
     return spec.strip(), "ascending"
+
+
+#: Most data files a large write encodes at once (each lane holds a chunk of rows in memory).
+MAX_ENCODE_LANES = 8
+
+
+def encode_lanes(threads: int | None = None) -> int:
+    """Data files a large write encodes at once, on ``threads`` cores (all of the machine's by
+    default): one per core, up to :data:`MAX_ENCODE_LANES`."""
+    return max(1, min(threads or os.cpu_count() or 1, MAX_ENCODE_LANES))
 
 
 class ParallelFileWriter:

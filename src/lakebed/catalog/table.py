@@ -314,7 +314,8 @@ class Table:
         into Parquet files of about ``target_file_size`` bytes (default: the table's
         ``write.target-file-size-bytes``, else 512 MiB), each chunk ordered by ``sort_by``
         (column names, each optionally followed by ``desc``). ``lanes`` files are encoded at
-        once, on their own threads (2 keeps two cores busy on a large load).
+        once, on their own threads (:func:`~lakebed.catalog.datafiles.encode_lanes` gives
+        one per core, what keeps a machine busy on a large load).
         """
         self.refresh()
         return PendingWrite(

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from lakebed.catalog import Table
+from lakebed.catalog.datafiles import encode_lanes
 from lakebed.catalog.naming import TableRef
 from lakebed.errors import ConfigError, LakebedError, SchemaError, StorageError
 from lakebed.formats.base import BadRecord
@@ -59,8 +60,6 @@ Progress = Callable[[int, int, int], None]
 #: A batch with the part it came from and the part's rows before it.
 Located = tuple[Part, int, pa.RecordBatch]
 
-#: Data files encoded at once (see :class:`~lakebed.catalog.datafiles.ParallelFileWriter`).
-ENCODE_LANES = 2
 #: Arrow bytes of fitted rows handed to the writer at a time.
 CHUNK_BYTES = 64 << 20
 
@@ -242,7 +241,7 @@ class Load:
             table.schema,
             target_file_size=target_file_size(table, self.options.target_file_size),
             sort_by=self.options.sort_by or table.sort_by,
-            lanes=ENCODE_LANES,
+            lanes=encode_lanes(),
         )
 
     # -- reading and fitting ----------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from lakebed.catalog.datafiles import encode_lanes
 from lakebed.query.sources import local_path
 from lakebed.transform.engines import make_engine
 from lakebed.transform.engines.base import Engine
@@ -142,8 +143,8 @@ def _write(
         if mode == "append" or current is None or table.stats().rows == 0:
             return (current.snapshot_id if current else None), 0
         return table.overwrite(schema.empty_table(), properties=properties).snapshot_id, 0
-    # Two encoding lanes: writing Parquet is the job's other half, next to the engine's query.
-    with table.begin_write(schema, lanes=2) as pending:
+    # Writing Parquet is the job's other half, next to the engine's query: a lane per core.
+    with table.begin_write(schema, lanes=encode_lanes(lake.config.query.threads)) as pending:
         pending.write(itertools.chain([first], stream))
         pending.commit(properties, overwrite=mode != "append")
     current = table.current_snapshot()  # the commit updated this table object

@@ -28,7 +28,6 @@ def test_tokenize_text() -> None:
     )
 
 
-
 def test_stop_words_may_hold_any_character() -> None:
     # Stop words are SQL literals inside a template: "@" and braces in them are text, and a
     # quote in the column name stays inside its identifier.
@@ -36,6 +35,7 @@ def test_stop_words_may_hold_any_character() -> None:
     words = '["world", "a@b", "{0}", "x}"]'
     out = run("TOKENIZE_TEXT", data, sourceColumn="it's", targetColumn="tok", stopWords=words)
     assert out.column("tok").to_pylist() == [["hello", "a", "b", "0"], None]
+
 
 def test_count_vectorize_learns_top_terms_by_document_frequency() -> None:
     # df: the 2, cat 2, sat 2, dog 2, a 1 -> top 3, ties alphabetical: cat, dog, sat
