@@ -116,6 +116,12 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def cpu_seconds() -> float:
+    """CPU seconds this process has used so far, on all its threads (user and system)."""
+    times = os.times()
+    return times.user + times.system
+
+
 def median_seconds(fn: Callable[[], object], runs: int, *, warmup: int = 1) -> float:
     """Median wall-clock seconds of ``runs`` calls after ``warmup`` untimed calls."""
     for _ in range(warmup):
