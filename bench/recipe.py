@@ -86,8 +86,8 @@ def run(ctx: Context) -> list[Result]:
     duck_s, pandas_s = statistics.median(duck_runs), statistics.median(pandas_runs)
     runs = ", ".join(f"{d:.1f}/{p:.1f}" for d, p in zip(duck_runs, pandas_runs, strict=True))
     cores = os.cpu_count() or 1
-    # pandas computes on one core; the engine's wall time is at least its CPU time over the
-    # cores, so on this machine the ratio can reach at most cores x pandas' CPU / the engine's.
+    # The engine's wall time is at least its CPU time over the cores, so on this machine the
+    # ratio can reach at most cores x pandas' wall time / the engine's CPU time.
     duck_c, pandas_c = statistics.median(duck_cpu), statistics.median(pandas_cpu)
     cpu_note = (f"; CPU s (all threads, medians): DuckDB {duck_c:.1f}, pandas {pandas_c:.1f}, "
                 f"so at most {cores * pandas_s / duck_c:.1f}x on {cores} cores")  # fmt: skip
