@@ -17,6 +17,7 @@ def test_all_lists_exactly_the_public_names() -> None:
         "filters",
         "models",
         "naming",
+        "order",
         "partitioning",
         "prefetch",
         "schema",

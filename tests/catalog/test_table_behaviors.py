@@ -79,6 +79,19 @@ def test_scan_columns_filter_limit(catalog: Catalog) -> None:
         table.scan(columns=["nme"])
 
 
+def test_rows_are_read_in_the_order_they_were_added(catalog: Catalog) -> None:
+    table = make_table(catalog, partition_by=("country",))
+    table.append(rows([1, 2], country="DE"))
+    table.append(rows([3, 4], country="FR"))
+    table.append(pa.concat_tables([rows([5], country="FR"), rows([6], country="DE")]))
+    table.append(rows([7, 8], country="DE"))
+    assert table.scan().column("id").to_pylist() == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert table.scan(limit=3).column("id").to_pylist() == [1, 2, 3]
+    assert table.scan(filter="country = 'DE'").column("id").to_pylist() == [1, 2, 6, 7, 8]
+    first = table.snapshots()[1].snapshot_id  # time travel: the order of that snapshot's rows
+    assert table.scan(snapshot_id=first).column("id").to_pylist() == [1, 2, 3, 4]
+
+
 def test_time_travel_by_snapshot_and_timestamp(catalog: Catalog) -> None:
     table = make_table(catalog)
     first = table.append(rows([1, 2]))

@@ -74,6 +74,15 @@ def test_many_small_appends_become_one_file_with_the_same_rows(lake: Lake) -> No
     assert len(table.snapshots()) == 27
 
 
+def test_compaction_keeps_the_order_rows_were_added(lake: Lake) -> None:
+    table = _small_appends(lake, 8)  # ids 80-82, 70-72, ..., 10-12, in that order
+    before = table.scan().column("id").to_pylist()
+    assert before == [i * 10 + k for i in range(8, 0, -1) for k in range(3)]
+    report = optimize(table)
+    assert (report.files_before, report.files_after) == (8, 1)
+    assert table.scan().column("id").to_pylist() == before
+
+
 def test_partitioned_table_is_compacted_per_partition(lake: Lake) -> None:
     table = lake.catalog.create_table("db.sales", SCHEMA, partition_by=["region"])
     for i in range(6):

@@ -33,6 +33,17 @@ def test_rows_keep_their_input_order(lake: Lake) -> None:
     assert rows.column("id").to_pylist() == list(range(1, 21))
 
 
+def test_order_dependent_steps_see_appended_rows_in_the_order_they_came(lake: Lake) -> None:
+    table = lake.create_table("raw.readings", schema=pa.schema([("v", pa.float64())]))
+    for day in ([1.0, None], [None, 2.0], [None, None]):
+        table.append(pa.table({"v": day}, schema=table.schema))
+    fill = Recipe().add("FILL_WITH_LAST_VALID", sourceColumn="v")
+    for engine in ("duckdb", "spark"):
+        rows = lake.recipes.apply(fill, source="raw.readings", engine=engine)
+        assert isinstance(rows, pa.Table)
+        assert rows.column("v").to_pylist() == [1.0, 1.0, 1.0, 2.0, 2.0, 2.0], engine
+
+
 def test_published_versions_are_applied_by_name(lake: Lake) -> None:
     first = lake.recipes.publish("tidy", RECIPE)
     second = lake.recipes.publish(

@@ -28,6 +28,7 @@ from lakebed.catalog.errors import mapped_errors
 from lakebed.catalog.filters import parse_filter
 from lakebed.catalog.models import ScanPlan, SnapshotInfo, TableStats, snapshot_info
 from lakebed.catalog.naming import did_you_mean
+from lakebed.catalog.order import in_added_order
 from lakebed.catalog.partitioning import describe_partition_spec, describe_sort_order
 from lakebed.catalog.schema import (
     conform,
@@ -224,7 +225,7 @@ class Table:
             snapshot_id=sid if travel else None,
             limit=limit,
         )
-        return scan, schema, sid
+        return in_added_order(scan), schema, sid
 
     def scan(
         self,

@@ -2,7 +2,8 @@
 
 One scan plan (pyiceberg reads the current snapshot's manifests once, in parallel, pruning by
 the ``where`` filter) lists every live data file; files below 75% of the target size are grouped
-by partition (spec id plus partition values), and groups with too few files are left alone.
+by partition (spec id plus partition values), oldest first (see :mod:`lakebed.catalog.order`),
+and groups with too few files are left alone.
 No per-file catalog or storage call is made, so planning 10,000 files takes about a second.
 """
 
@@ -19,6 +20,7 @@ from pyiceberg.transforms import IdentityTransform
 from lakebed.catalog.errors import mapped_errors
 from lakebed.catalog.filters import parse_filter
 from lakebed.catalog.naming import did_you_mean
+from lakebed.catalog.order import in_added_order
 from lakebed.errors import ConfigError
 from lakebed.ingest.options import DEFAULT_TARGET_FILE_SIZE
 
@@ -139,7 +141,7 @@ def plan_compaction(
         parse_filter(where, iceberg.schema()) if where is not None else AlwaysTrue()
     )
     with mapped_errors(f"table {table.ident}"):
-        tasks = list(iceberg.scan(row_filter=expr, case_sensitive=False).plan_files())
+        tasks = in_added_order(iceberg.scan(row_filter=expr, case_sensitive=False)).plan_files()
     limit = int(target * SMALL_FILE_RATIO)
     groups: dict[tuple[int, tuple[Any, ...]], Group] = {}
     for task in tasks:
@@ -152,7 +154,6 @@ def plan_compaction(
         if group is None:
             group = groups[key] = Group(spec_id=key[0], partition=key[1])
         group.tasks.append(task)
+    # Each group's files stay oldest first: the compacted file holds their rows in that order.
     plan.groups = [g for g in groups.values() if len(g.tasks) >= min_input_files]
-    for group in plan.groups:
-        group.tasks.sort(key=lambda t: t.file.file_path)
     return plan
